@@ -1,0 +1,129 @@
+"""The Warden process: Bolt in Socket Mode, the scheduler and the outbox sender.
+
+Start order matters: the store and policy first (a bad policy stops us before
+we touch Slack), then the sender and scheduler, then the socket. Shutdown is
+the reverse, so in-flight listeners can still enqueue their replies.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from tenacity import Retrying, retry_if_exception, wait_exponential_jitter
+
+from bot.app import build_app, outbox_client, web_client
+from bot.context import Warden
+from bot.policy import Policy
+from bot.scheduler import Job, Scheduler
+from bot.sender import OutboxSender
+from bot.settings import Settings
+from integrations.slack_directory import SlackDirectory
+from integrations.slack_retry import is_temporary
+from state import Store, deliveries
+from state.clock import utcnow
+from workflows.people import People
+
+log = logging.getLogger(__name__)
+
+LISTENER_THREADS = 16
+DELIVERY_MEMORY = timedelta(days=1)
+
+
+def run(settings: Settings, policy: Policy) -> int:
+    started = time.perf_counter()
+    stop = threading.Event()
+    _stop_on_signals(stop)
+
+    store = Store(settings.db_path)
+    sender = OutboxSender(store, outbox_client(settings))
+    client = web_client(settings)
+    people = People(store, SlackDirectory(client), policy)
+    warden = Warden(settings, policy, store, sender, people)
+    executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    handler = _socket_handler(build_app(warden, client, executor), settings, started)
+    scheduler = Scheduler(store, scheduled_jobs(warden))
+
+    sender.start()
+    scheduler.start()
+    if _connect(handler, stop):
+        stop.wait()
+    log.info("process.stopping")
+    _shutdown(settings, handler, executor, scheduler, sender, store)
+    return 0
+
+
+def scheduled_jobs(warden: Warden) -> list[Job]:
+    def forget_old_deliveries() -> None:
+        with warden.store.transaction() as db:
+            deliveries.forget_older_than(db, utcnow() - DELIVERY_MEMORY)
+
+    return [
+        Job("people-sync", timedelta(hours=24), warden.people.sync_from_policy),
+        Job("people-refresh", timedelta(hours=6), warden.people.refresh_stale),
+        Job("deliveries-cleanup", timedelta(hours=6), forget_old_deliveries),
+    ]
+
+
+def _socket_handler(app, settings: Settings, started: float) -> SocketModeHandler:
+    handler = SocketModeHandler(app, app_token=settings.slack_app_token, concurrency=LISTENER_THREADS)
+
+    def on_message(client: SocketModeClient, message: dict, raw: str | None) -> None:
+        if message.get("type") == "hello":
+            elapsed = round(time.perf_counter() - started, 3)
+            log.info("socket.connected", extra={"seconds_since_start": elapsed})
+        elif message.get("type") == "disconnect":
+            log.info("socket.disconnect_requested", extra={"reason": message.get("reason")})
+
+    handler.client.message_listeners.append(on_message)
+    return handler
+
+
+def _connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
+    """Open the socket, retrying while Slack is unreachable; False if told to stop first."""
+    retrying = Retrying(
+        retry=retry_if_exception(is_temporary),
+        wait=wait_exponential_jitter(initial=1, max=30),
+        sleep=stop.wait,
+        stop=lambda state: stop.is_set(),
+        before_sleep=lambda state: log.warning(
+            "socket.connect_retry", extra={"attempt": state.attempt_number}
+        ),
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                # A URL from a failed attempt may be spent; ask for a new one.
+                handler.client.wss_uri = None
+                handler.connect()
+    except Exception:
+        if stop.is_set():
+            return False
+        raise
+    return not stop.is_set()
+
+
+def _shutdown(settings, handler, executor, scheduler, sender, store) -> None:
+    deadline = time.monotonic() + settings.shutdown_grace_seconds
+    handler.close()
+    executor.shutdown(wait=True, cancel_futures=False)
+    scheduler.shutdown()
+    sender.stop(timeout=max(deadline - time.monotonic(), 0.1))
+    store.close()
+    log.info("process.stopped")
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def request_stop(signum: int, frame) -> None:
+        log.info("process.signal", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)

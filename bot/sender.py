@@ -1,0 +1,121 @@
+"""Drains the outbox: Slack messages written in the same transaction as the
+state change they follow are sent here, in order, with retries.
+
+Slack being down only delays messages. A temporary failure leaves the message
+pending with a later `next_attempt_at`; the drainer stops the pass so later
+messages do not overtake it. A permanent Slack error (`channel_not_found`,
+`invalid_blocks`) marks the message failed and is logged: retrying would not
+help and would block everything behind it.
+
+Delivery is at least once: if the process dies after Slack accepted a
+message but before `mark_sent` commits, the message is sent again on start.
+Slack offers bots no idempotency key for chat.postMessage, so this window
+cannot be closed from our side; it is milliseconds wide.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from integrations.slack_retry import is_temporary, slack_retrying
+from state import Store, outbox
+from state.clock import utcnow
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_SECONDS = 1.0
+MAX_BACKOFF = timedelta(seconds=60)
+
+
+def next_attempt_delay(attempts: int) -> timedelta:
+    """Back off 2, 4, 8 … seconds between passes, never more than a minute."""
+    return min(timedelta(seconds=2 ** max(attempts, 1)), MAX_BACKOFF)
+
+
+class OutboxSender:
+    def __init__(self, store: Store, client: WebClient, attempts_per_pass: int = 4) -> None:
+        self._store = store
+        self._client = client
+        self._attempts = attempts_per_pass
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Call after committing a transaction that enqueued messages."""
+        self._wake.set()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.drain()
+            except Exception:
+                log.exception("outbox.drain_failed")
+            self._wake.wait(POLL_INTERVAL_SECONDS)
+            self._wake.clear()
+
+    def drain(self) -> int:
+        """Send what is due, oldest first; returns how many were sent."""
+        sent = 0
+        for item in outbox.due(self._store.db):
+            if self._stop.is_set() or not self._deliver(item):
+                break
+            sent += 1
+        return sent
+
+    def _deliver(self, item: outbox.OutboxItem) -> bool:
+        try:
+            response = self._send(item)
+        except SlackApiError as error:
+            if is_temporary(error):
+                return self._postpone(item, f"HTTP {error.response.status_code}")
+            self._fail(item, error.response.get("error") or "unknown")
+            return True
+        except Exception as error:
+            if is_temporary(error):
+                return self._postpone(item, type(error).__name__)
+            raise
+        with self._store.transaction() as db:
+            outbox.mark_sent(db, item.id, _useful_fields(response.data))
+        log.info("outbox.sent", extra={"outbox_id": item.id, "method": item.method})
+        return True
+
+    def _send(self, item: outbox.OutboxItem):
+        for attempt in slack_retrying(self._stop, attempts=self._attempts):
+            with attempt:
+                return self._client.api_call(item.method, json=item.payload)
+
+    def _postpone(self, item: outbox.OutboxItem, error: str) -> bool:
+        when = utcnow() + next_attempt_delay(item.attempts + 1)
+        with self._store.transaction() as db:
+            outbox.mark_retry(db, item.id, error, when)
+        log.warning(
+            "outbox.postponed",
+            extra={"outbox_id": item.id, "error": error, "next_attempt_at": when.isoformat()},
+        )
+        return False
+
+    def _fail(self, item: outbox.OutboxItem, error: str) -> None:
+        with self._store.transaction() as db:
+            outbox.mark_failed(db, item.id, error)
+        log.error("outbox.failed", extra={"outbox_id": item.id, "error": error})
+
+
+def _useful_fields(data) -> dict:
+    """Keep the ids a later update needs (channel, ts), not the whole message."""
+    if not isinstance(data, dict):
+        return {}
+    return {key: data[key] for key in ("channel", "ts", "message_ts") if key in data}

@@ -1,0 +1,73 @@
+"""Slash commands: `/warden` and its subcommands, `/securityalert`, `/access`."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+
+from slack_bolt import Ack, App
+
+from bot import ids, views
+from bot.context import Warden
+from bot.durations import format_duration
+from bot.policy import Policy
+from bot.text import escape
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, warden: Warden) -> None:
+    subcommands = {
+        "help": lambda body: _help(warden),
+        "whoami": lambda body: _whoami(warden, body["user_id"]),
+    }
+
+    @app.command(ids.COMMAND_WARDEN)
+    def warden_command(ack: Ack, body: dict) -> None:
+        word, _, _rest = (body.get("text") or "").strip().partition(" ")
+        word = word.lower() or "help"
+        log.info("command.warden", extra={"user": body["user_id"], "subcommand": word[:20]})
+        if word in subcommands:
+            ack(**subcommands[word](body))
+            return
+        close = difflib.get_close_matches(word, subcommands, n=1, cutoff=0.5)
+        ack(text=views.did_you_mean_text(word, close[0] if close else None))
+
+    @app.command(ids.COMMAND_SECURITY_ALERT)
+    def security_alert(ack: Ack, body: dict) -> None:
+        ack(text=views.feature_unavailable_text("Incident reporting", warden.policy.incidents.enabled))
+
+    @app.command(ids.COMMAND_ACCESS)
+    def access(ack: Ack, body: dict) -> None:
+        ack(text=views.feature_unavailable_text("Temporary access", warden.policy.grants.enabled))
+
+
+def _help(warden: Warden) -> dict:
+    return {"text": views.help_text(), "blocks": views.help_blocks(switched_on(warden.policy))}
+
+
+def _whoami(warden: Warden, slack_user_id: str) -> dict:
+    person = warden.people.get(slack_user_id) or {}
+    role = "a security analyst" if warden.people.is_analyst(slack_user_id) else "an employee"
+    lines = [
+        f"You are *{escape(person.get('display_name') or slack_user_id)}*, {role}.",
+        f"Email: {escape(person.get('email') or 'unknown')}",
+        f"Time zone: {escape(person.get('tz') or 'unknown')}",
+        f"GitHub: {escape(person.get('github_login') or 'not linked in the policy')}",
+    ]
+    return {"text": "\n".join(lines)}
+
+
+def switched_on(policy: Policy) -> list[str]:
+    """One line per active workflow, for help and the App Home."""
+    lines = []
+    drive, github = policy.scanners.drive, policy.scanners.github
+    if drive.enabled:
+        lines.append(f"Google Drive sharing is checked every {format_duration(drive.every)}.")
+    if github.enabled:
+        lines.append(f"GitHub is checked every {format_duration(github.every)}.")
+    if policy.grants.enabled:
+        lines.append("Temporary access to Drive files and GitHub repos can be requested.")
+    if policy.incidents.enabled:
+        lines.append("Security reports open incidents for the analysts.")
+    return lines

@@ -1,0 +1,23 @@
+"""The "Report to security" message shortcut and the "Request access" global shortcut."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import ids, views
+from bot.context import Warden
+
+
+def register(app: App, warden: Warden) -> None:
+    @app.shortcut(ids.SHORTCUT_REPORT_TO_SECURITY)
+    def report_to_security(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        text = views.feature_unavailable_text("Incident reporting", warden.policy.incidents.enabled)
+        client.views_open(trigger_id=body["trigger_id"], view=views.notice_modal("Report", text))
+
+    @app.shortcut(ids.SHORTCUT_REQUEST_ACCESS)
+    def request_access(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        text = views.feature_unavailable_text("Temporary access", warden.policy.grants.enabled)
+        client.views_open(trigger_id=body["trigger_id"], view=views.notice_modal("Access", text))

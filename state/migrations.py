@@ -1,0 +1,242 @@
+"""Numbered schema migrations, applied in order when a `Store` opens.
+
+The schema history of Warden lives at the bottom of this module. Each
+migration is a function registered with a number and a name::
+
+    @migration(6, "grants")
+    def _grants(db: Database) -> None:
+        db.execute("CREATE TABLE grants (...)")
+
+To add tables for a new workflow, append a migration with the next free
+number; never edit one that has shipped, because databases that already
+applied it will not run it again. That is also why the DDL lives here and
+not beside the queries in `audit`, `outbox`, ...: a migration is frozen in
+time, while the modules keep moving.
+
+Each migration runs in its own ``BEGIN IMMEDIATE`` transaction together with
+its row in ``_migrations`` (number, name, applied_at), so a failing one
+rolls back alone and the ones before it stay applied. A number registered
+twice fails at import.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from state.clock import to_iso, utcnow
+from state.errors import MigrationError
+from state.tx import immediate
+
+MigrationFunction = Callable[[Database], None]
+
+_MIGRATIONS_TABLE = "_migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    number: int
+    name: str
+    apply: MigrationFunction
+
+
+class Registry:
+    """An ordered set of migrations; `REGISTRY` holds Warden's."""
+
+    def __init__(self) -> None:
+        self._by_number: dict[int, Migration] = {}
+
+    def register(self, number: int, name: str) -> Callable[[MigrationFunction], MigrationFunction]:
+        """Decorator: register the function as migration `number`."""
+        if number < 1:
+            raise MigrationError(f"migration numbers start at 1, got {number} for {name!r}")
+        taken = self._by_number.get(number)
+        if taken is not None:
+            raise MigrationError(
+                f"migration {number} is registered twice ({taken.name!r} and {name!r});"
+                f" give {name!r} the next free number, {max(self._by_number) + 1}"
+            )
+
+        def decorate(fn: MigrationFunction) -> MigrationFunction:
+            self._by_number[number] = Migration(number, name, fn)
+            return fn
+
+        return decorate
+
+    def ordered(self) -> list[Migration]:
+        return [self._by_number[n] for n in sorted(self._by_number)]
+
+    def apply(self, db: Database) -> list[int]:
+        """Apply pending migrations in order; return the numbers applied."""
+        if db.conn.in_transaction:
+            raise MigrationError("migrations need their own transactions; commit first")
+        _ensure_migrations_table(db)
+        self._check_history(_applied(db))
+
+        applied_now = []
+        for migration in self.ordered():
+            if _apply_one(db, migration):
+                applied_now.append(migration.number)
+        return applied_now
+
+    def _check_history(self, applied: dict[int, str]) -> None:
+        unknown = sorted(set(applied) - set(self._by_number))
+        if unknown:
+            raise MigrationError(
+                f"the database has migrations {unknown} that this code does not know;"
+                " it was opened by a newer Warden - upgrade instead of downgrading"
+            )
+        if not applied:
+            return
+        late = [n for n in self._by_number if n not in applied and n < max(applied)]
+        if late:
+            raise MigrationError(
+                f"migrations {sorted(late)} are new but numbered below {max(applied)},"
+                " which is already applied; renumber them after the highest one"
+            )
+
+
+def _ensure_migrations_table(db: Database) -> None:
+    db.execute(
+        f"""CREATE TABLE IF NOT EXISTS {_MIGRATIONS_TABLE} (
+            number INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        )"""
+    )
+
+
+def _applied(db: Database) -> dict[int, str]:
+    rows = db.execute(f"SELECT number, name FROM {_MIGRATIONS_TABLE}").fetchall()
+    return {number: name for number, name in rows}
+
+
+def _apply_one(db: Database, migration: Migration) -> bool:
+    try:
+        with immediate(db):
+            # Checked again under the write lock: another process may have
+            # opened the same file and applied it a moment ago.
+            if migration.number in _applied(db):
+                return False
+            migration.apply(db)
+            db.table(_MIGRATIONS_TABLE).insert(
+                {
+                    "number": migration.number,
+                    "name": migration.name,
+                    "applied_at": to_iso(utcnow()),
+                }
+            )
+    except Exception as error:
+        raise MigrationError(
+            f"migration {migration.number} ({migration.name}) failed and was rolled back:"
+            f" {error}"
+        ) from error
+    return True
+
+
+REGISTRY = Registry()
+migration = REGISTRY.register
+
+
+def apply_migrations(db: Database, registry: Registry = REGISTRY) -> list[int]:
+    """Apply Warden's pending migrations (or `registry`'s); return the numbers applied."""
+    return registry.apply(db)
+
+
+# ---------------------------------------------------------------------------
+# Warden's schema history. Append below; never edit a shipped migration.
+# ---------------------------------------------------------------------------
+
+
+@migration(1, "audit log")
+def _audit_log(db: Database) -> None:
+    # Ids are assigned by `audit.record`, not by SQLite: the hash covers the
+    # id, so it must be known before the insert. UNIQUE(prev_hash) makes a
+    # fork impossible: two rows can never follow the same row.
+    db.execute(
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            details TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL UNIQUE,
+            hash TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX audit_log_at ON audit_log (at)")
+    db.execute("CREATE INDEX audit_log_subject ON audit_log (subject)")
+    for event in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER audit_log_no_{event.lower()}
+            BEFORE {event} ON audit_log
+            BEGIN
+                SELECT RAISE(ABORT, 'audit_log is append-only');
+            END"""
+        )
+
+
+@migration(2, "outbox")
+def _outbox(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            method TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            dedup_key TEXT UNIQUE,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            sent_at TEXT,
+            response TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_due ON outbox (status, next_attempt_at)")
+
+
+@migration(3, "people")
+def _people(db: Database) -> None:
+    # NOCASE folds ASCII only, which covers the addresses Slack and Google
+    # hand out; the index serves case-insensitive lookups by email.
+    db.execute(
+        """CREATE TABLE people (
+            slack_user_id TEXT PRIMARY KEY,
+            email TEXT COLLATE NOCASE,
+            display_name TEXT,
+            real_name TEXT,
+            tz TEXT,
+            tz_offset INTEGER,
+            github_login TEXT,
+            is_analyst INTEGER NOT NULL DEFAULT 0 CHECK (is_analyst IN (0, 1)),
+            refreshed_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX people_email ON people (email)")
+
+
+@migration(4, "job schedule")
+def _job_schedule(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE job_schedule (
+            name TEXT PRIMARY KEY,
+            next_run_at TEXT,
+            interval_seconds INTEGER CHECK (interval_seconds > 0),
+            last_run_at TEXT,
+            last_status TEXT
+        )"""
+    )
+
+
+@migration(5, "seen deliveries")
+def _seen_deliveries(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE seen_deliveries (
+            key TEXT PRIMARY KEY,
+            seen_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX seen_deliveries_seen_at ON seen_deliveries (seen_at)")
