@@ -49,7 +49,7 @@ _CHANNEL = re.compile(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]+)$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+)$")
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 # Problems
@@ -96,7 +96,7 @@ def _duration(value: object) -> timedelta:
     if isinstance(value, timedelta) and value > timedelta(0):
         return value
     try:
-        return parse_duration(value)  # type: ignore[arg-type]
+        return parse_duration(value if isinstance(value, str) else "")
     except ValueError:
         _fail(DURATION_HINT)
 
@@ -106,7 +106,7 @@ def _clock(value: object) -> time:
         return value
     match = _CLOCK.match(value) if isinstance(value, str) else None
     if match is None:
-        _fail("expected a time of day like 09:00 (24-hour clock, in quotes)")
+        _fail("expected a time of day like 09:00 (24-hour clock)")
     return time(int(match[1]), int(match[2]))
 
 
@@ -163,9 +163,9 @@ def _github_name(value: object) -> str:
 
 
 def _severity(value: object) -> int:
-    if isinstance(value, bool) or value not in (1, 2, 3):
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3:
         _fail("expected a Suricata severity: 1 (most severe), 2 or 3")
-    return int(value)  # type: ignore[call-overload]
+    return value
 
 
 def _list_of(expected: str, at_least_one: bool = False) -> WrapValidator:
@@ -230,7 +230,11 @@ class WorkingHours(_Section):
     start: ClockTime = time(9)
     end: ClockTime = time(18)
     days: Annotated[list[Day], _list_of("a list of days like [mon, tue]", True)] = [
-        "mon", "tue", "wed", "thu", "fri",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
     ]
 
     @model_validator(mode="after")
@@ -253,8 +257,9 @@ class DriveScanner(_Section):
     @model_validator(mode="after")
     def _full_scan_not_more_often(self) -> "DriveScanner":
         if self.full_scan_every < self.every:
-            _fail("a full scan cannot run more often than the scans in between",
-                  at="full_scan_every")
+            _fail(
+                "a full scan cannot run more often than the scans in between", at="full_scan_every"
+            )
         return self
 
 
@@ -278,14 +283,18 @@ class Scanners(_Section):
 class DriveGrants(_Section):
     max_duration: Duration = timedelta(days=30)
     roles: Annotated[list[DriveRole], _list_of("a list of Drive roles", True)] = [
-        "reader", "commenter", "writer",
+        "reader",
+        "commenter",
+        "writer",
     ]
 
 
 class GithubGrants(_Section):
     max_duration: Duration = timedelta(days=7)
     roles: Annotated[list[GithubRole], _list_of("a list of GitHub roles", True)] = [
-        "pull", "triage", "push",
+        "pull",
+        "triage",
+        "push",
     ]
 
 
@@ -313,7 +322,11 @@ class Suricata(_Section):
 class Incidents(_Section):
     enabled: bool = False
     kinds: Annotated[list[Text], _list_of("a list of incident kinds", True)] = [
-        "phishing email", "suspicious file", "suspicious access", "lost device", "other",
+        "phishing email",
+        "suspicious file",
+        "suspicious access",
+        "lost device",
+        "other",
     ]
     suricata: Suricata = Suricata()
     follow_up_cadence: Cadence = [timedelta(days=1), timedelta(days=3)]
@@ -370,8 +383,16 @@ def parse_policy(text: str, file: str = "warden.yaml") -> Policy:
     except yaml.YAMLError as error:
         raise PolicyError([_syntax_problem(file, text, error)]) from None
     if root is None:
-        raise PolicyError([Problem(file, 1, 1, "the policy is empty; expected "
-                                   "company, security_channel and analysts at least")])
+        raise PolicyError(
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "the policy is empty; expected company, security_channel and analysts at least",
+                )
+            ]
+        )
 
     tree = _Tree(file)
     data = tree.build(root, ())

@@ -51,13 +51,16 @@ class Scheduler:
         log.info("scheduler.stopped")
 
     def _arm(self, job: Job, when: datetime) -> None:
+        when = max(when, utcnow())
+        # Each arming gets its own APScheduler id: APScheduler removes a
+        # finished date job by id after the run starts, which would otherwise
+        # race with the run re-arming the same id and delete the new arming.
         self._scheduler.add_job(
             self._run,
-            trigger=DateTrigger(run_date=max(when, utcnow())),
+            trigger=DateTrigger(run_date=when),
             args=[job.name],
-            id=job.name,
+            id=f"{job.name}@{when.isoformat()}",
             name=job.name,
-            replace_existing=True,
             misfire_grace_time=None,
         )
 

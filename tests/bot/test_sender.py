@@ -1,0 +1,86 @@
+"""The outbox sender, with a stand-in for Slack's Web API client."""
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
+
+from bot.sender import OutboxSender, next_attempt_delay
+from state import Store, outbox
+
+
+class FakeSlack:
+    """Answers api_call from a script of results; records what was sent."""
+
+    def __init__(self, *results):
+        self.results = list(results)
+        self.sent: list[tuple[str, dict]] = []
+
+    def api_call(self, method: str, json: dict):
+        self.sent.append((method, json))
+        result = self.results.pop(0) if self.results else {"ok": True, "channel": "D1", "ts": "1.0"}
+        if isinstance(result, Exception):
+            raise result
+        return _response(200, result)
+
+
+def _response(status: int, data: dict) -> SlackResponse:
+    return SlackResponse(
+        client=None, http_verb="POST", api_url="http://slack.test/api/x",
+        req_args={}, data=data, headers={}, status_code=status,
+    )
+
+
+def _error(status: int, error: str) -> SlackApiError:
+    return SlackApiError(error, _response(status, {"ok": False, "error": error}))
+
+
+def _queue(store: Store, *channels: str) -> None:
+    with store.transaction() as db:
+        for channel in channels:
+            outbox.enqueue(db, "chat.postMessage", {"channel": channel, "text": "hi"})
+
+
+def test_sent_message_records_the_ts(tmp_path):
+    """A delivered message is marked sent with the channel and ts Slack returned."""
+    store = Store(tmp_path / "w.db")
+    _queue(store, "D1")
+
+    sent = OutboxSender(store, FakeSlack()).drain()
+
+    assert sent == 1
+    row = next(store.db["outbox"].rows)
+    assert row["status"] == "sent"
+    assert '"ts": "1.0"' in row["response"]
+
+
+def test_permanent_error_fails_that_message_and_sends_the_next(tmp_path):
+    """channel_not_found will never succeed: it is marked failed and the queue moves on."""
+    store = Store(tmp_path / "w.db")
+    _queue(store, "C-gone", "D1")
+    slack = FakeSlack(_error(200, "channel_not_found"))
+
+    OutboxSender(store, slack).drain()
+
+    statuses = [row["status"] for row in store.db["outbox"].rows]
+    assert statuses == ["failed", "sent"]
+
+
+def test_outage_postpones_and_keeps_the_order(tmp_path):
+    """While Slack answers 503 the first message waits and the second is not sent past it."""
+    store = Store(tmp_path / "w.db")
+    _queue(store, "D1", "D2")
+    slack = FakeSlack(*[_error(503, "service_unavailable")] * 2)
+
+    sent = OutboxSender(store, slack, attempts_per_pass=2).drain()
+
+    assert sent == 0
+    assert [call[1]["channel"] for call in slack.sent] == ["D1", "D1"]
+    assert outbox.pending_count(store.db) == 2
+    first = next(store.db["outbox"].rows)
+    assert first["attempts"] == 1 and first["next_attempt_at"] > first["created_at"]
+
+
+def test_backoff_grows_and_is_capped_at_a_minute():
+    """Passes are spaced 2, 4, 8 … seconds apart, never more than 60."""
+    delays = [next_attempt_delay(n).total_seconds() for n in (1, 2, 3, 10)]
+
+    assert delays == [2, 4, 8, 60]
