@@ -17,14 +17,18 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="warden", description="Warden, the security team's Slack bot.")
+    parser = argparse.ArgumentParser(
+        prog="warden", description="Warden, the security team's Slack bot."
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="connect to Slack and run until stopped")
     commands.add_parser("check-config", help="validate the settings and the policy file")
     commands.add_parser("policy", help="print the active workflows as Markdown")
     audit = commands.add_parser("audit", help="inspect the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    audit_commands.add_parser("verify", help="check the hash chain; exit 1 at the first tampered row")
+    audit_commands.add_parser(
+        "verify", help="check the hash chain; exit 1 at the first tampered row"
+    )
     export = audit_commands.add_parser("export", help="print the audit log as JSON lines")
     export.add_argument("--since", type=_iso_time, help="only rows at or after this ISO-8601 time")
     return parser
@@ -85,5 +89,7 @@ def _iso_time(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected an ISO-8601 time like 2026-12-01T09:00") from None
+        raise argparse.ArgumentTypeError(
+            "expected an ISO-8601 time like 2026-12-01T09:00"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -7,7 +7,9 @@ the reverse, so in-flight listeners can still enqueue their replies.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -26,7 +28,7 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from integrations.slack_directory import SlackDirectory
 from integrations.slack_retry import is_temporary
-from state import Store, deliveries
+from state import Store, audit, deliveries
 from state.clock import utcnow
 from workflows.people import People
 
@@ -50,13 +52,30 @@ def run(settings: Settings, policy: Policy) -> int:
     handler = _socket_handler(build_app(warden, client, executor), settings, started)
     scheduler = Scheduler(store, scheduled_jobs(warden))
 
+    _audit_process(store, "process.started", settings)
     sender.start()
     scheduler.start()
     if _connect(handler, stop):
         stop.wait()
     log.info("process.stopping")
-    _shutdown(settings, handler, executor, scheduler, sender, store)
+    _shutdown(settings, handler, executor, scheduler, sender)
+    _audit_process(store, "process.stopped", settings)
+    store.close()
+    log.info("process.stopped")
     return 0
+
+
+def _audit_process(store: Store, action: str, settings: Settings) -> None:
+    """Record starts and stops, with the policy in force, so gaps in the log are explained."""
+    policy_hash = hashlib.sha256(settings.policy_path.read_bytes()).hexdigest()
+    with store.transaction() as db:
+        audit.record(
+            db,
+            actor="warden",
+            action=action,
+            subject=f"policy:{policy_hash[:12]}",
+            details={"policy_path": str(settings.policy_path), "pid": os.getpid()},
+        )
 
 
 def scheduled_jobs(warden: Warden) -> list[Job]:
@@ -72,7 +91,9 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
 
 
 def _socket_handler(app, settings: Settings, started: float) -> SocketModeHandler:
-    handler = SocketModeHandler(app, app_token=settings.slack_app_token, concurrency=LISTENER_THREADS)
+    handler = SocketModeHandler(
+        app, app_token=settings.slack_app_token, concurrency=LISTENER_THREADS
+    )
 
     def on_message(client: SocketModeClient, message: dict, raw: str | None) -> None:
         if message.get("type") == "hello":
@@ -89,7 +110,7 @@ def _connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
     """Open the socket, retrying while Slack is unreachable; False if told to stop first."""
     retrying = Retrying(
         retry=retry_if_exception(is_temporary),
-        wait=wait_exponential_jitter(initial=1, max=30),
+        wait=wait_exponential_jitter(multiplier=1, max=30),
         sleep=stop.wait,
         stop=lambda state: stop.is_set(),
         before_sleep=lambda state: log.warning(
@@ -110,14 +131,13 @@ def _connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
     return not stop.is_set()
 
 
-def _shutdown(settings, handler, executor, scheduler, sender, store) -> None:
+def _shutdown(settings, handler, executor, scheduler, sender) -> None:
+    """Close the socket first so no new work arrives, then let in-flight work finish."""
     deadline = time.monotonic() + settings.shutdown_grace_seconds
     handler.close()
     executor.shutdown(wait=True, cancel_futures=False)
     scheduler.shutdown()
     sender.stop(timeout=max(deadline - time.monotonic(), 0.1))
-    store.close()
-    log.info("process.stopped")
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

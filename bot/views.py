@@ -7,6 +7,7 @@ from bot.text import escape, truncate
 
 HELP_COMMANDS = [
     ("/warden help", "this overview"),
+    ("/warden whoami", "what Warden knows about you"),
     ("/securityalert <what happened>", "report something suspicious to security"),
     ("/access <resource> to <who> as <role> for <time>", "ask for temporary access"),
 ]
@@ -107,7 +108,9 @@ def unexpected_error_text(error_id: str) -> str:
 
 def feature_unavailable_text(feature: str, enabled_in_policy: bool) -> str:
     if not enabled_in_policy:
-        return f"{feature} is switched off in this workspace's Warden policy. Ask the security team."
+        return (
+            f"{feature} is switched off in this workspace's Warden policy. Ask the security team."
+        )
     return (
         f"{feature} is switched on in the policy, but this version of Warden does not "
         "include it yet. Ask the security team; `/warden help` lists what works today."

@@ -16,11 +16,15 @@ from bot.text import escape
 log = logging.getLogger(__name__)
 
 
+SUBCOMMANDS = ("help", "whoami")
+
+
 def register(app: App, warden: Warden) -> None:
     subcommands = {
         "help": lambda body: _help(warden),
         "whoami": lambda body: _whoami(warden, body["user_id"]),
     }
+    assert set(subcommands) == set(SUBCOMMANDS)
 
     @app.command(ids.COMMAND_WARDEN)
     def warden_command(ack: Ack, body: dict) -> None:
@@ -35,7 +39,11 @@ def register(app: App, warden: Warden) -> None:
 
     @app.command(ids.COMMAND_SECURITY_ALERT)
     def security_alert(ack: Ack, body: dict) -> None:
-        ack(text=views.feature_unavailable_text("Incident reporting", warden.policy.incidents.enabled))
+        ack(
+            text=views.feature_unavailable_text(
+                "Incident reporting", warden.policy.incidents.enabled
+            )
+        )
 
     @app.command(ids.COMMAND_ACCESS)
     def access(ack: Ack, body: dict) -> None:

@@ -47,7 +47,10 @@ def home_sections(warden: Warden) -> list[tuple[str, str]]:
     drive_or_github = policy.scanners.drive.enabled or policy.scanners.github.enabled
     return [
         ("Your findings", _state_line(drive_or_github, "Sharing you own that breaks policy")),
-        ("Your access grants", _state_line(policy.grants.enabled, "Temporary access you asked for")),
+        (
+            "Your access grants",
+            _state_line(policy.grants.enabled, "Temporary access you asked for"),
+        ),
         ("Your reports", _state_line(policy.incidents.enabled, "Security reports you made")),
     ]
 

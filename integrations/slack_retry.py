@@ -67,7 +67,7 @@ class wait_retry_after:
     """A tenacity wait that honours Retry-After and backs off exponentially otherwise."""
 
     def __init__(self, initial: float = 0.5, maximum: float = 30.0) -> None:
-        self._fallback = wait_exponential_jitter(initial=initial, max=maximum)
+        self._fallback = wait_exponential_jitter(multiplier=initial, max=maximum)
 
     def __call__(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

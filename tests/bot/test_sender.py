@@ -24,8 +24,13 @@ class FakeSlack:
 
 def _response(status: int, data: dict) -> SlackResponse:
     return SlackResponse(
-        client=None, http_verb="POST", api_url="http://slack.test/api/x",
-        req_args={}, data=data, headers={}, status_code=status,
+        client=None,
+        http_verb="POST",
+        api_url="http://slack.test/api/x",
+        req_args={},
+        data=data,
+        headers={},
+        status_code=status,
     )
 
 
