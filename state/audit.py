@@ -50,7 +50,9 @@ def record(
     """Append one entry and return it as stored (details decoded).
 
     Joins the caller's open transaction, so the entry commits or rolls back
-    with the change it describes; otherwise runs in its own.
+    with the change it describes; otherwise runs in its own. Make that a
+    `Store.transaction()`: in a deferred one (``db.atomic()``) a concurrent
+    writer makes this fail with "database is locked" (never fork the chain).
     """
     if not _ACTION.fullmatch(action):
         raise ValueError(f"audit action {action!r} should be a dotted noun like grant.approved")

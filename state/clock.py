@@ -17,9 +17,7 @@ def utcnow() -> datetime:
 def to_iso(moment: datetime) -> str:
     """Store form of an aware datetime, converted to UTC."""
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(
-            f"naive datetime {moment!r}: pass an aware one, e.g. datetime.now(UTC)"
-        )
+        raise ValueError(f"naive datetime {moment!r}: pass an aware one, e.g. datetime.now(UTC)")
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 

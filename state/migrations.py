@@ -128,8 +128,7 @@ def _apply_one(db: Database, migration: Migration) -> bool:
             )
     except Exception as error:
         raise MigrationError(
-            f"migration {migration.number} ({migration.name}) failed and was rolled back:"
-            f" {error}"
+            f"migration {migration.number} ({migration.name}) failed and was rolled back: {error}"
         ) from error
     return True
 

@@ -58,7 +58,7 @@ def record_run(
     cursor = db.execute(
         """UPDATE job_schedule SET last_run_at = ?, last_status = ?, next_run_at = ?
         WHERE name = ?""",
-        [to_iso(finished_at), status, next_run_at and to_iso(next_run_at), name],
+        [to_iso(finished_at), status, None if next_run_at is None else to_iso(next_run_at), name],
     )
     if cursor.rowcount == 0:
         raise NotFound(f"no job named {name!r}; call ensure_job first")

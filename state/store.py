@@ -79,11 +79,11 @@ class Store:
             raise StoreClosed(f"the store at {self.path} is closed; open a new Store")
         if self.memory:
             if self._shared is None:
-                self._shared = self._connect(check_same_thread=False)
+                self._shared = self._connect()
             return self._shared
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            db = self._connect(check_same_thread=True)
+            db = self._connect()
             self._local.db = db
         return db
 
@@ -125,12 +125,12 @@ class Store:
     def __repr__(self) -> str:
         return f"<Store {self.path}>"
 
-    def _connect(self, check_same_thread: bool) -> Database:
+    def _connect(self) -> Database:
         # isolation_level=None: no transactions the driver opens by itself;
         # the only ones are those of `transaction` and of sqlite-utils.
-        connection = sqlite3.connect(
-            self.path, check_same_thread=check_same_thread, isolation_level=None
-        )
+        # check_same_thread=False only so that close() may run on any thread;
+        # a file store's connection is otherwise used by its own thread alone.
+        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
         with self._lock:
