@@ -11,6 +11,8 @@ def slack():
     emulator = SlackEmulator().start()
     yield emulator
     emulator.stop()
+    # Anything Warden sent that real Slack would have refused fails the test.
+    assert emulator.problems() == []
 
 
 @pytest.fixture

@@ -13,28 +13,24 @@ import functools
 import random
 import string
 import threading
+import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from .blocks import fill_ids
+from .models import Conversation, Message, SlackError, Trigger, User, View
+from .state import element_state
+
+__all__ = [
+    "Conversation", "Message", "SlackError", "Trigger", "User", "View", "Workspace",
+]
 
 TRIGGER_TTL_SECONDS = 3.0
 MAX_MODAL_STACK = 3
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class SlackError(Exception):
-    """A refusal in Slack's words: ``code`` is the API's ``error`` field."""
-
-    def __init__(self, code: str, messages: list[str] | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.messages = messages or []
 
 
 def locked(method: Callable[P, R]) -> Callable[P, R]:
@@ -46,190 +42,6 @@ def locked(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
 
     return wrapper
-
-
-@dataclass
-class User:
-    id: str
-    name: str
-    real_name: str
-    email: str
-    tz: str = "Europe/London"
-    team_id: str = ""
-    bot_id: str | None = None
-
-    @property
-    def is_bot(self) -> bool:
-        return self.bot_id is not None
-
-    def to_slack(self, now: float) -> dict[str, Any]:
-        """The user object of users.info, with the offset valid at ``now``."""
-        moment = datetime.fromtimestamp(now, ZoneInfo(self.tz))
-        offset = moment.utcoffset()
-        profile = {
-            "real_name": self.real_name,
-            "display_name": self.name,
-            "real_name_normalized": self.real_name,
-            "display_name_normalized": self.name,
-            "email": self.email,
-            "team": self.team_id,
-        }
-        if self.bot_id:
-            profile["bot_id"] = self.bot_id
-        return {
-            "id": self.id,
-            "team_id": self.team_id,
-            "name": self.name,
-            "deleted": False,
-            "real_name": self.real_name,
-            "tz": self.tz,
-            # Slack's label is a long name ("British Summer Time"); zoneinfo
-            # only knows the abbreviation, which is close enough for tests.
-            "tz_label": moment.tzname(),
-            "tz_offset": int(offset.total_seconds()) if offset else 0,
-            "profile": profile,
-            "is_admin": False,
-            "is_owner": False,
-            "is_bot": self.is_bot,
-            "is_app_user": False,
-            "updated": int(now),
-        }
-
-
-@dataclass
-class Conversation:
-    id: str
-    name: str
-    created: int
-    creator: str
-    is_private: bool = False
-    im_user: str | None = None  # the person at the other end of an IM
-    members: set[str] = field(default_factory=set)
-
-    @property
-    def is_im(self) -> bool:
-        return self.im_user is not None
-
-    @property
-    def channel_type(self) -> str:
-        """The ``channel_type`` Slack puts in message events."""
-        if self.is_im:
-            return "im"
-        return "group" if self.is_private else "channel"
-
-    def to_slack(self, viewer: str) -> dict[str, Any]:
-        if self.is_im:
-            return {
-                "id": self.id,
-                "created": self.created,
-                "is_im": True,
-                "is_org_shared": False,
-                "user": self.im_user,
-                "is_user_deleted": False,
-                "priority": 0,
-            }
-        return {
-            "id": self.id,
-            "name": self.name,
-            "name_normalized": self.name,
-            "is_channel": not self.is_private,
-            "is_group": self.is_private,
-            "is_im": False,
-            "is_mpim": False,
-            "is_private": self.is_private,
-            "is_archived": False,
-            "is_general": False,
-            "is_shared": False,
-            "is_ext_shared": False,
-            "is_org_shared": False,
-            "is_member": viewer in self.members,
-            "created": self.created,
-            "creator": self.creator,
-            "topic": {"value": "", "creator": "", "last_set": 0},
-            "purpose": {"value": "", "creator": "", "last_set": 0},
-        }
-
-
-@dataclass
-class Message:
-    channel: str
-    ts: str
-    user: str
-    text: str = ""
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    bot_id: str | None = None
-    app_id: str | None = None
-    thread_ts: str | None = None
-    visible_to: str | None = None  # set for an ephemeral message
-    reply_users: list[str] = field(default_factory=list)
-    reply_count: int = 0
-    latest_reply: str | None = None
-    edited: dict[str, str] | None = None
-    source: str = "chat.postMessage"
-
-    def to_slack(self, team_id: str) -> dict[str, Any]:
-        """The message object as chat.postMessage and events show it."""
-        out: dict[str, Any] = {"type": "message", "text": self.text, "user": self.user}
-        out.update(ts=self.ts, team=team_id)
-        if self.blocks:
-            out["blocks"] = copy.deepcopy(self.blocks)
-        if self.bot_id:
-            out.update(bot_id=self.bot_id, app_id=self.app_id)
-        if self.thread_ts:
-            out["thread_ts"] = self.thread_ts
-        if self.reply_count:
-            out.update(reply_count=self.reply_count, reply_users=list(self.reply_users))
-            out.update(reply_users_count=len(self.reply_users), latest_reply=self.latest_reply)
-        if self.edited:
-            out["edited"] = dict(self.edited)
-        return out
-
-
-@dataclass
-class View:
-    id: str
-    user: str
-    spec: dict[str, Any]  # what the app sent, with Slack's generated ids filled in
-    hash: str
-    root_view_id: str
-    previous_view_id: str | None = None
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def type(self) -> str:
-        return str(self.spec.get("type"))
-
-    def to_slack(self, team_id: str, app_id: str, bot_id: str) -> dict[str, Any]:
-        spec = self.spec
-        return {
-            "id": self.id,
-            "team_id": team_id,
-            "type": spec.get("type"),
-            "blocks": copy.deepcopy(spec.get("blocks", [])),
-            "private_metadata": spec.get("private_metadata", ""),
-            "callback_id": spec.get("callback_id", ""),
-            "state": {"values": copy.deepcopy(self.values)},
-            "hash": self.hash,
-            "title": spec.get("title"),
-            "clear_on_close": bool(spec.get("clear_on_close", False)),
-            "notify_on_close": bool(spec.get("notify_on_close", False)),
-            "close": spec.get("close"),
-            "submit": spec.get("submit"),
-            "previous_view_id": self.previous_view_id,
-            "root_view_id": self.root_view_id,
-            "app_id": app_id,
-            "external_id": spec.get("external_id", ""),
-            "app_installed_team_id": team_id,
-            "bot_id": bot_id,
-        }
-
-
-@dataclass
-class Trigger:
-    id: str
-    user: str
-    issued_at: float
-    used: bool = False
 
 
 class Workspace:
@@ -252,6 +64,7 @@ class Workspace:
         self.team_id = self.new_id("T")
         self.app_id = self.new_id("A")
         self.bot_id = self.new_id("B")
+        self.verification_token = self.new_hex(24)
         self.users: dict[str, User] = {}
         self.conversations: dict[str, Conversation] = {}
         self.messages: dict[str, list[Message]] = {}
@@ -275,6 +88,9 @@ class Workspace:
     def new_hex(self, length: int = 32) -> str:
         with self.lock:
             return "".join(self._random.choices("0123456789abcdef", k=length))
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(self.new_hex(32)))
 
     @locked
     def new_ts(self) -> str:
@@ -314,14 +130,12 @@ class Workspace:
         self, name: str, members: Iterable[str] = (), *, bot_member: bool = True,
         private: bool = False,
     ) -> Conversation:
-        name = name.lstrip("#")
+        name, member_ids = name.lstrip("#"), {self.user(m).id for m in members}
         if any(c.name == name for c in self.conversations.values()):
             raise SlackError("name_taken")
-        for user_id in members:
-            self.user(user_id)
-        first_id = self.new_id("G" if private else "C")
-        channel = Conversation(first_id, name, int(self.clock()), self.bot_user_id, private)
-        channel.members = set(members) | ({self.bot_user_id} if bot_member else set())
+        channel_id = self.new_id("G" if private else "C")
+        channel = Conversation(channel_id, name, int(self.clock()), self.bot_user_id, private)
+        channel.members = member_ids | ({self.bot_user_id} if bot_member else set())
         self.conversations[channel.id] = channel
         self.messages[channel.id] = []
         return channel
@@ -344,12 +158,20 @@ class Workspace:
         return found
 
     @locked
+    def find_im(self, user_id: str) -> Conversation | None:
+        """The bot's IM with a person, if it was ever opened."""
+        for conversation in self.conversations.values():
+            if conversation.im_user == user_id:
+                return conversation
+        return None
+
+    @locked
     def open_im(self, user_id: str) -> tuple[Conversation, bool]:
         """The bot's IM with a person: the same D… id every time. True if new."""
         user = self.user(user_id)
-        for conversation in self.conversations.values():
-            if conversation.im_user == user.id:
-                return conversation, False
+        existing = self.find_im(user.id)
+        if existing is not None:
+            return existing, False
         im = Conversation(self.new_id("D"), user.id, int(self.clock()), self.bot_user_id)
         im.im_user = user.id
         im.members = {user.id, self.bot_user_id}
@@ -365,8 +187,14 @@ class Workspace:
         blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None,
         source: str = "chat.postMessage",
     ) -> Message:
-        """Add a message; the author must be able to post there."""
-        self._require_member(channel, author)
+        """Add a message to a channel or a thread.
+
+        Through chat.postMessage the author must be a member. A reply to a slash
+        command or an action goes wherever the person invoked it, and a person's
+        own message is checked by whoever acts for them.
+        """
+        if source == "chat.postMessage":
+            self._require_member(channel, author)
         if thread_ts:
             thread_ts = self._thread_root(channel.id, thread_ts)
         message = self._new_message(channel.id, author, text, blocks, thread_ts, source)
@@ -381,10 +209,15 @@ class Workspace:
         blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None,
         source: str = "chat.postEphemeral",
     ) -> Message:
-        """A message only ``user_id`` sees; Slack never stores it in history."""
-        self._require_member(channel, self.bot_user_id)
-        if user_id not in channel.members:
-            raise SlackError("user_not_in_channel")
+        """A message only ``user_id`` sees; Slack never stores it in history.
+
+        chat.postEphemeral needs the bot and the person in the channel; replies to
+        a slash command or an action reach the person wherever they are.
+        """
+        if source == "chat.postEphemeral":
+            self._require_member(channel, self.bot_user_id)
+            if user_id not in channel.members:
+                raise SlackError("user_not_in_channel")
         message = self._new_message(
             channel.id, self.bot_user_id, text, blocks, thread_ts, source
         )
@@ -408,14 +241,15 @@ class Workspace:
 
     @locked
     def update_message(
-        self, message: Message, text: str | None, blocks: list[dict[str, Any]] | None
+        self, message: Message, text: str | None, blocks: list[dict[str, Any]] | None,
+        *, mark_edited: bool = True,
     ) -> Message:
-        """Edit in place, as chat.update and ``replace_original`` do."""
+        """Edit in place: chat.update marks it edited, ``replace_original`` does not."""
         if text is not None:
             message.text = text
         if blocks is not None:
             message.blocks = fill_ids(blocks, self.new_id)
-        if message.visible_to is None:
+        if mark_edited and message.visible_to is None:
             message.edited = {"user": message.user, "ts": self.new_ts()}
         return message
 
@@ -500,8 +334,9 @@ class Workspace:
 
     @locked
     def open_modal(self, user_id: str, spec: dict[str, Any]) -> View:
-        """Open a modal, replacing any the person had open."""
+        """Open a modal, replacing any stack the person had open."""
         self._require_unique_external_id(spec)
+        self.close_modal(user_id, all_views=True)
         view = self._new_view(user_id, spec, previous=None)
         self.modals[user_id] = [view.id]
         return view
@@ -524,9 +359,16 @@ class Workspace:
         """Replace a view's content; a stale ``hash`` is a ``hash_conflict``."""
         if hash and hash != view.hash:
             raise SlackError("hash_conflict")
+        typed = view.values
         view.spec = self._fill_spec(spec)
         view.hash = self._new_hash()
         view.values = initial_values(view.spec)
+        # Slack keeps what the person typed in any input whose block_id and
+        # action_id survive the update; change the block_id to reset a field.
+        for block_id, by_action in view.values.items():
+            for action_id in by_action:
+                if action_id in typed.get(block_id, {}):
+                    by_action[action_id] = typed[block_id][action_id]
         return view
 
     @locked
@@ -594,8 +436,6 @@ class Workspace:
 
 def initial_values(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """A view's state.values before anyone types: each input's initial value."""
-    from .state import element_state  # state builds on blocks; kept out of import time
-
     values: dict[str, dict[str, Any]] = {}
     for block in spec.get("blocks", []):
         element = block.get("element") if block.get("type") == "input" else None
