@@ -47,9 +47,9 @@ def outbox_client(settings: Settings) -> WebClient:
 def build_app(warden: Warden, client: WebClient, executor: ThreadPoolExecutor) -> App:
     app = App(
         client=client,
-        # In Socket Mode the token is checked by auth.test once the socket is
-        # up; doing it here would make a Slack outage at start fatal.
-        token_verification_enabled=False,
+        # The process has already waited for auth.test to succeed; Bolt
+        # calls it once more here and keeps the bot's ids for every request.
+        token_verification_enabled=True,
         listener_executor=executor,
     )
     handlers.register(app, warden)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from tenacity import Retrying, retry_if_exception, wait_exponential_jitter
 
@@ -49,20 +50,27 @@ def run(settings: Settings, policy: Policy) -> int:
     people = People(store, SlackDirectory(client), policy)
     warden = Warden(settings, policy, store, sender, people)
     executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-    handler = _socket_handler(build_app(warden, client, executor), settings, started)
     scheduler = Scheduler(store, scheduled_jobs(warden))
 
     _audit_process(store, "process.started", settings)
     sender.start()
     scheduler.start()
-    if _connect(handler, stop):
-        stop.wait()
+    handler, exit_code = None, 0
+    try:
+        if _until_stopped(stop, "slack.unreachable", lambda: client.auth_test()):
+            handler = _socket_handler(build_app(warden, client, executor), settings, started)
+            if _until_stopped(stop, "socket.connect_retry", lambda: _connect(handler)):
+                stop.wait()
+    except SlackApiError as error:
+        # invalid_auth, account_inactive, not_allowed_token_type: a person must fix this.
+        log.error("slack.refused_token", extra={"error": error.response.get("error")})
+        exit_code = 2
     log.info("process.stopping")
     _shutdown(settings, handler, executor, scheduler, sender)
     _audit_process(store, "process.stopped", settings)
     store.close()
     log.info("process.stopped")
-    return 0
+    return exit_code
 
 
 def _audit_process(store: Store, action: str, settings: Settings) -> None:
@@ -106,24 +114,29 @@ def _socket_handler(app, settings: Settings, started: float) -> SocketModeHandle
     return handler
 
 
-def _connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
-    """Open the socket, retrying while Slack is unreachable; False if told to stop first."""
+def _connect(handler: SocketModeHandler) -> None:
+    # A URL from a failed attempt may be spent; ask Slack for a new one.
+    handler.client.wss_uri = None
+    handler.connect()
+
+
+def _until_stopped(stop: threading.Event, event: str, call) -> bool:
+    """Call until it succeeds, waiting out Slack outages; False if told to stop first.
+
+    A permanent error (a revoked token: `invalid_auth`) is raised at once.
+    """
     retrying = Retrying(
         retry=retry_if_exception(is_temporary),
         wait=wait_exponential_jitter(multiplier=1, max=30),
         sleep=stop.wait,
         stop=lambda state: stop.is_set(),
-        before_sleep=lambda state: log.warning(
-            "socket.connect_retry", extra={"attempt": state.attempt_number}
-        ),
+        before_sleep=lambda state: log.warning(event, extra={"attempt": state.attempt_number}),
         reraise=True,
     )
     try:
         for attempt in retrying:
             with attempt:
-                # A URL from a failed attempt may be spent; ask for a new one.
-                handler.client.wss_uri = None
-                handler.connect()
+                call()
     except Exception:
         if stop.is_set():
             return False
@@ -134,7 +147,8 @@ def _connect(handler: SocketModeHandler, stop: threading.Event) -> bool:
 def _shutdown(settings, handler, executor, scheduler, sender) -> None:
     """Close the socket first so no new work arrives, then let in-flight work finish."""
     deadline = time.monotonic() + settings.shutdown_grace_seconds
-    handler.close()
+    if handler is not None:
+        handler.close()
     executor.shutdown(wait=True, cancel_futures=False)
     scheduler.shutdown()
     sender.stop(timeout=max(deadline - time.monotonic(), 0.1))

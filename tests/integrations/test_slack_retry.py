@@ -39,7 +39,10 @@ def test_retrying_waits_as_long_as_slack_asks():
     waits: list[float] = []
     stop = threading.Event()
     stop.wait = lambda seconds: waits.append(seconds)  # record instead of sleeping
-    failures = [_error(429, headers={"Retry-After": "2"}), _error(429, headers={"Retry-After": "3"})]
+    failures = [
+        _error(429, headers={"Retry-After": "2"}),
+        _error(429, headers={"Retry-After": "3"}),
+    ]
 
     for attempt in slack_retrying(stop):
         with attempt:
