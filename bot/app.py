@@ -51,6 +51,9 @@ def build_app(warden: Warden, client: WebClient, executor: ThreadPoolExecutor) -
         # calls it once more here and keeps the bot's ids for every request.
         token_verification_enabled=True,
         listener_executor=executor,
+        # See handlers/acks.py: acks are sent as soon as the ack function
+        # returns, and slow work runs in lazy listeners.
+        process_before_response=True,
     )
     handlers.register(app, warden)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.policy import Policy
@@ -18,3 +19,4 @@ class Warden:
     store: Store
     sender: OutboxSender
     people: People
+    background: ThreadPoolExecutor  # work that runs after a listener has acked

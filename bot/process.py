@@ -35,7 +35,11 @@ from workflows.people import People
 
 log = logging.getLogger(__name__)
 
-LISTENER_THREADS = 16
+# Listeners (which ack) run on the socket's workers; work after the ack on a
+# smaller pool, so a burst of slow work cannot starve the acks of the GIL.
+ACK_THREADS = 8
+BACKGROUND_THREADS = 4
+RECEIVE_BUFFER_BYTES = 64 * 1024
 DELIVERY_MEMORY = timedelta(days=1)
 
 
@@ -48,8 +52,8 @@ def run(settings: Settings, policy: Policy) -> int:
     sender = OutboxSender(store, outbox_client(settings))
     client = web_client(settings)
     people = People(store, SlackDirectory(client), policy)
-    warden = Warden(settings, policy, store, sender, people)
-    executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    executor = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="after-ack")
+    warden = Warden(settings, policy, store, sender, people, executor)
     scheduler = Scheduler(store, scheduled_jobs(warden))
 
     _audit_process(store, "process.started", settings)
@@ -99,9 +103,7 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
 
 
 def _socket_handler(app, settings: Settings, started: float) -> SocketModeHandler:
-    handler = SocketModeHandler(
-        app, app_token=settings.slack_app_token, concurrency=LISTENER_THREADS
-    )
+    handler = SocketModeHandler(app, app_token=settings.slack_app_token, concurrency=ACK_THREADS)
 
     def on_message(client: SocketModeClient, message: dict, raw: str | None) -> None:
         if message.get("type") == "hello":

@@ -5,37 +5,47 @@ from __future__ import annotations
 import difflib
 import logging
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from bot import ids, views
 from bot.context import Warden
 from bot.durations import format_duration
 from bot.policy import Policy
 from bot.text import escape
+from handlers.acks import after_ack
 
 log = logging.getLogger(__name__)
 
 
-SUBCOMMANDS = ("help", "whoami")
+# Subcommands answered in the ack itself, and those that need a lookup first
+# and answer through the response_url once the ack is sent.
+INSTANT_SUBCOMMANDS = ("help",)
+SLOW_SUBCOMMANDS = ("whoami",)
+SUBCOMMANDS = INSTANT_SUBCOMMANDS + SLOW_SUBCOMMANDS
+
+
+def _subcommand(body: dict) -> str:
+    word, _, _rest = (body.get("text") or "").strip().partition(" ")
+    return word.lower() or "help"
 
 
 def register(app: App, warden: Warden) -> None:
-    subcommands = {
-        "help": lambda body: _help(warden),
-        "whoami": lambda body: _whoami(warden, body["user_id"]),
-    }
-    assert set(subcommands) == set(SUBCOMMANDS)
+    help_answer = _help(warden)  # the policy is fixed for the life of the process
 
     @app.command(ids.COMMAND_WARDEN)
-    def warden_command(ack: Ack, body: dict) -> None:
-        word, _, _rest = (body.get("text") or "").strip().partition(" ")
-        word = word.lower() or "help"
+    def warden_command(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        word = _subcommand(body)
         log.info("command.warden", extra={"user": body["user_id"], "subcommand": word[:20]})
-        if word in subcommands:
-            ack(**subcommands[word](body))
-            return
-        close = difflib.get_close_matches(word, subcommands, n=1, cutoff=0.5)
-        ack(text=views.did_you_mean_text(word, close[0] if close else None))
+        if word == "help":
+            ack(**help_answer)
+        elif word == "whoami":
+            ack()
+            answer = lambda: respond(response_type="ephemeral", **_whoami(warden, body["user_id"]))  # noqa: E731
+            after_ack(warden, body, client, answer)
+        else:
+            close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.5)
+            ack(text=views.did_you_mean_text(word, close[0] if close else None))
 
     @app.command(ids.COMMAND_SECURITY_ALERT)
     def security_alert(ack: Ack, body: dict) -> None:

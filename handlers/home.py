@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot import ids, views
 from bot.context import Warden
+from handlers.acks import after_ack
 from handlers.commands import switched_on
 
 log = logging.getLogger(__name__)
@@ -16,10 +17,9 @@ log = logging.getLogger(__name__)
 
 def register(app: App, warden: Warden) -> None:
     @app.event("app_home_opened")
-    def home_opened(event: dict, client: WebClient) -> None:
-        if event.get("tab") != "home":
-            return
-        publish_home(warden, client, event["user"])
+    def home_opened(event: dict, body: dict, client: WebClient) -> None:
+        if event.get("tab") == "home":
+            after_ack(warden, body, client, lambda: publish_home(warden, client, event["user"]))
 
     @app.action(ids.HOME_HELP_BUTTON)
     def show_help(ack: Ack, body: dict, client: WebClient) -> None:
@@ -30,7 +30,12 @@ def register(app: App, warden: Warden) -> None:
             "close": {"type": "plain_text", "text": "Close"},
             "blocks": views.help_blocks(switched_on(warden.policy)),
         }
-        client.views_open(trigger_id=body["trigger_id"], view=help_view)
+        after_ack(
+            warden,
+            body,
+            client,
+            lambda: client.views_open(trigger_id=body["trigger_id"], view=help_view),
+        )
 
 
 def publish_home(warden: Warden, client: WebClient, slack_user_id: str) -> None:

@@ -7,17 +7,27 @@ from slack_sdk import WebClient
 
 from bot import ids, views
 from bot.context import Warden
+from handlers.acks import after_ack
 
 
 def register(app: App, warden: Warden) -> None:
+    def open_notice(body: dict, client: WebClient, title: str, text: str) -> None:
+        view = views.notice_modal(title, text)
+        after_ack(
+            warden,
+            body,
+            client,
+            lambda: client.views_open(trigger_id=body["trigger_id"], view=view),
+        )
+
     @app.shortcut(ids.SHORTCUT_REPORT_TO_SECURITY)
     def report_to_security(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         text = views.feature_unavailable_text("Incident reporting", warden.policy.incidents.enabled)
-        client.views_open(trigger_id=body["trigger_id"], view=views.notice_modal("Report", text))
+        open_notice(body, client, "Report", text)
 
     @app.shortcut(ids.SHORTCUT_REQUEST_ACCESS)
     def request_access(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         text = views.feature_unavailable_text("Temporary access", warden.policy.grants.enabled)
-        client.views_open(trigger_id=body["trigger_id"], view=views.notice_modal("Access", text))
+        open_notice(body, client, "Access", text)
