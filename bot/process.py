@@ -7,10 +7,12 @@ the reverse, so in-flight listeners can still enqueue their replies.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -150,10 +152,25 @@ def _shutdown(settings, handler, executor, scheduler, sender) -> None:
     """Close the socket first so no new work arrives, then let in-flight work finish."""
     deadline = time.monotonic() + settings.shutdown_grace_seconds
     if handler is not None:
+        _wake_socket_reader(handler)
         handler.close()
     executor.shutdown(wait=True, cancel_futures=False)
     scheduler.shutdown()
     sender.stop(timeout=max(deadline - time.monotonic(), 0.1))
+
+
+def _wake_socket_reader(handler: SocketModeHandler) -> None:
+    """Shut the socket down so the reader thread's blocking recv returns now.
+
+    The builtin client closes its socket and then joins the reader, which sits
+    in recv until its 3 s timeout: closing a socket does not wake a recv on
+    Linux, but shutting it down does.
+    """
+    session = getattr(handler.client, "current_session", None)
+    sock = getattr(session, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

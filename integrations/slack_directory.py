@@ -6,8 +6,11 @@ Slack response.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from integrations.slack_retry import slack_retrying
 
@@ -30,24 +33,19 @@ class SlackDirectory:
 
     def person(self, slack_user_id: str) -> dict | None:
         """The person with this Slack id, or None if Slack does not know them."""
-        try:
-            for attempt in slack_retrying():
-                with attempt:
-                    response = self._client.users_info(user=slack_user_id)
-        except SlackApiError as error:
-            if error.response.get("error") == "user_not_found":
-                return None
-            raise
-        return _person(response["user"])
+        return self._user(lambda: self._client.users_info(user=slack_user_id), "user_not_found")
 
     def person_by_email(self, email: str) -> dict | None:
         """The Slack account with this email, or None when there is none."""
+        return self._user(lambda: self._client.users_lookupByEmail(email=email), "users_not_found")
+
+    def _user(self, call: Callable[[], SlackResponse], not_found: str) -> dict | None:
         try:
             for attempt in slack_retrying():
                 with attempt:
-                    response = self._client.users_lookupByEmail(email=email)
+                    response = call()
         except SlackApiError as error:
-            if error.response.get("error") == "users_not_found":
+            if error.response.get("error") == not_found:
                 return None
             raise
         return _person(response["user"])

@@ -130,6 +130,11 @@ class SlackEmulator(PersonActions):
         await self.sockets.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
+        # Event deliveries still waiting out a redelivery timer end with us.
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         try:
