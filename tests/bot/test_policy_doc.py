@@ -11,7 +11,7 @@ POLICIES = Path(__file__).parent / "policies"
 
 def test_document_of_the_example_policy() -> None:
     """The document names analysts, channel, hours, cadence and scanner schedules."""
-    policy = load_policy(REPO / "warden.yaml")
+    policy = load_policy(POLICIES / "everything_on.yaml")
 
     document = render_markdown(policy)
 
@@ -27,7 +27,7 @@ def test_document_of_the_example_policy() -> None:
 
 def test_document_states_grant_limits_and_incidents() -> None:
     """Grant limits per kind, incident kinds and the Suricata threshold are spelled out."""
-    policy = load_policy(REPO / "warden.yaml")
+    policy = load_policy(POLICIES / "everything_on.yaml")
 
     document = render_markdown(policy)
 
