@@ -985,6 +985,9 @@ def post_json(url: str, body: dict[str, Any]) -> tuple[int, Any]:
          "/blocks/1/block_id"),
         ([{"type": "actions", "elements": [button("a"), button("a")]}],
          "/blocks/0/elements/1/action_id"),
+        ([{"type": "actions", "elements": [button("a")]},
+          {"type": "actions", "elements": [button("a")]}],
+         "/blocks/1/elements/0/action_id"),
         ([{"type": "actions", "elements": [button(f"b{i}") for i in range(26)]}],
          "/blocks/0/elements"),
         ([{"type": "actions", "elements": [button("a") | {"style": "green"}]}],
@@ -1048,3 +1051,10 @@ def test_emulator_runs_in_plain_threads() -> None:
 
     assert "slack-emulator" in thread_names
     assert "slack-emulator" not in {t.name for t in threading.enumerate()}
+
+
+def test_views_must_carry_blocks() -> None:
+    """A modal or home view without a blocks array is refused, as Slack refuses it."""
+    errors = validate_view({"type": "home"})
+
+    assert any("blocks" in error for error in errors), errors

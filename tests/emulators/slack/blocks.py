@@ -42,15 +42,19 @@ Json = dict[str, Any]
 class _Checker:
     """Collects errors and the ids that must be unique.
 
-    block_id is unique within a message or view; action_id only within its block
-    (docs.slack.dev: "unique among all other action_ids in the containing block"),
-    which is why modals can reuse one action_id in every input block.
+    block_id is unique within a message or view. Slack's reference asks an
+    action_id to be unique only within its block ("unique among all other
+    action_ids in the containing block"), which is why modals can reuse one
+    action_id in every input block. In messages we hold apps to unique
+    action_ids across the whole message: an interaction payload names the
+    action_id, and a message that repeats one cannot tell its buttons apart.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, action_ids_per_block: bool = True) -> None:
         self.errors: list[str] = []
         self.block_ids: set[str] = set()
         self.action_ids: set[str] = set()
+        self.action_ids_per_block = action_ids_per_block
 
     def error(self, message: str, pointer: str) -> None:
         self.errors.append(f"[ERROR] {message} [json-pointer:{pointer}]")
@@ -90,7 +94,7 @@ def message_error(text: Any, blocks: Any) -> str | None:
 
 def validate_blocks(blocks: Any, surface: str = "message", pointer: str = "/blocks") -> list[str]:
     """Errors for a message's (or a view's) ``blocks`` array; empty when valid."""
-    checker = _Checker()
+    checker = _Checker(action_ids_per_block=surface != "message")
     _check_blocks(checker, blocks, surface, pointer)
     return checker.errors
 
@@ -111,7 +115,9 @@ def validate_view(view: Any) -> list[str]:
     for key, most in (("callback_id", 255), ("external_id", 255), ("private_metadata", 3000)):
         if view.get(key) not in (None, ""):
             checker.length(view[key], f"/view/{key}", most)
-    if kind in MAX_BLOCKS:
+    if view.get("blocks") is None:
+        checker.error("missing required field: blocks", "/view")
+    elif kind in MAX_BLOCKS:
         _check_blocks(checker, view.get("blocks"), kind, "/view/blocks")
     return checker.errors
 
@@ -169,7 +175,8 @@ def _check_block(checker: _Checker, block: Any, pointer: str) -> None:
         checker.error(f"unsupported type: {kind}", f"{pointer}/type")
         return
     _check_block_id(checker, block, pointer)
-    checker.action_ids = set()
+    if checker.action_ids_per_block:
+        checker.action_ids = set()
     BLOCK_CHECKS[kind](checker, block, pointer)
 
 
