@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -63,7 +64,12 @@ def _run(settings: Settings, policy) -> int:
     from bot.process import run  # the Slack stack loads only when it is needed
 
     configure_logging(settings.log_level, settings.log_format)
-    return run(settings, policy)
+    try:
+        return run(settings, policy)
+    except Exception:
+        # One JSON event with the traceback, not a bare multi-line dump.
+        logging.getLogger("bot").exception("process.crashed")
+        return 1
 
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:

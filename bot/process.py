@@ -1,8 +1,13 @@
 """The Warden process: Bolt in Socket Mode, the scheduler and the outbox sender.
 
-Start order matters: the store and policy first (a bad policy stops us before
-we touch Slack), then the sender and scheduler, then the socket. Shutdown is
-the reverse, so in-flight listeners can still enqueue their replies.
+The policy was validated before we get here, so a bad policy stops Warden
+before it touches Slack. Start order: the store, the outbox sender, a wait
+until Slack accepts the token (retrying while Slack is unreachable), the
+scheduler, then the socket. On SIGTERM or SIGINT: listeners already running
+finish and send their acks, the socket closes, work queued after acks
+finishes, running jobs finish, and the sender gets what is left of the grace
+period. A watchdog ends the process if all that takes longer than the grace
+period, and a second signal ends it at once.
 """
 
 from __future__ import annotations
@@ -41,29 +46,33 @@ log = logging.getLogger(__name__)
 # smaller pool, so a burst of slow work cannot starve the acks of the GIL.
 ACK_THREADS = 8
 BACKGROUND_THREADS = 4
+# The builtin client reads 1 KiB per recv by default; envelopes are larger.
 RECEIVE_BUFFER_BYTES = 64 * 1024
 DELIVERY_MEMORY = timedelta(days=1)
+EXIT_STOPPED_BY_WATCHDOG = 3
 
 
 def run(settings: Settings, policy: Policy) -> int:
     started = time.perf_counter()
     stop = threading.Event()
-    _stop_on_signals(stop)
+    _stop_on_signals(stop, settings.shutdown_grace_seconds)
+    policy_hash = hashlib.sha256(settings.policy_path.read_bytes()).hexdigest()[:12]
 
     store = Store(settings.db_path)
     sender = OutboxSender(store, outbox_client(settings))
     client = web_client(settings)
-    people = People(store, SlackDirectory(client), policy)
+    # Jobs look people up with tenacity only, so a stop cuts their waits short.
+    directory = SlackDirectory(outbox_client(settings), stop)
     executor = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="after-ack")
-    warden = Warden(settings, policy, store, sender, people, executor)
+    warden = Warden(settings, policy, store, sender, People(store, directory, policy), executor)
     scheduler = Scheduler(store, scheduled_jobs(warden))
 
-    _audit_process(store, "process.started", settings)
+    _audit_process(store, "process.started", settings, policy_hash)
     sender.start()
-    scheduler.start()
     handler, exit_code = None, 0
     try:
-        if _until_stopped(stop, "slack.unreachable", lambda: client.auth_test()):
+        if _until_stopped(stop, "slack.unreachable", client.auth_test):
+            scheduler.start()
             handler = _socket_handler(build_app(warden, client, executor), settings, started)
             if _until_stopped(stop, "socket.connect_retry", lambda: _connect(handler)):
                 stop.wait()
@@ -73,21 +82,20 @@ def run(settings: Settings, policy: Policy) -> int:
         exit_code = 2
     log.info("process.stopping")
     _shutdown(settings, handler, executor, scheduler, sender)
-    _audit_process(store, "process.stopped", settings)
+    _audit_process(store, "process.stopped", settings, policy_hash)
     store.close()
     log.info("process.stopped")
     return exit_code
 
 
-def _audit_process(store: Store, action: str, settings: Settings) -> None:
-    """Record starts and stops, with the policy in force, so gaps in the log are explained."""
-    policy_hash = hashlib.sha256(settings.policy_path.read_bytes()).hexdigest()
+def _audit_process(store: Store, action: str, settings: Settings, policy_hash: str) -> None:
+    """Record starts and stops with the policy in force, so gaps in the log are explained."""
     with store.transaction() as db:
         audit.record(
             db,
             actor="warden",
             action=action,
-            subject=f"policy:{policy_hash[:12]}",
+            subject=f"policy:{policy_hash}",
             details={"policy_path": str(settings.policy_path), "pid": os.getpid()},
         )
 
@@ -105,7 +113,12 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
 
 
 def _socket_handler(app, settings: Settings, started: float) -> SocketModeHandler:
-    handler = SocketModeHandler(app, app_token=settings.slack_app_token, concurrency=ACK_THREADS)
+    handler = SocketModeHandler(
+        app,
+        app_token=settings.slack_app_token,
+        concurrency=ACK_THREADS,
+        receive_buffer_size=RECEIVE_BUFFER_BYTES,
+    )
 
     def on_message(client: SocketModeClient, message: dict, raw: str | None) -> None:
         if message.get("type") == "hello":
@@ -148,35 +161,57 @@ def _until_stopped(stop: threading.Event, event: str, call) -> bool:
     return not stop.is_set()
 
 
-def _shutdown(settings, handler, executor, scheduler, sender) -> None:
-    """Close the socket first so no new work arrives, then let in-flight work finish."""
+def _shutdown(settings: Settings, handler, executor, scheduler, sender) -> None:
     deadline = time.monotonic() + settings.shutdown_grace_seconds
     if handler is not None:
-        _wake_socket_reader(handler)
-        handler.close()
+        _close_socket(handler)
     executor.shutdown(wait=True, cancel_futures=False)
     scheduler.shutdown()
     sender.stop(timeout=max(deadline - time.monotonic(), 0.1))
 
 
-def _wake_socket_reader(handler: SocketModeHandler) -> None:
-    """Shut the socket down so the reader thread's blocking recv returns now.
-
-    The builtin client closes its socket and then joins the reader, which sits
-    in recv until its 3 s timeout: closing a socket does not wake a recv on
-    Linux, but shutting it down does.
-    """
-    session = getattr(handler.client, "current_session", None)
-    sock = getattr(session, "sock", None)
+def _close_socket(handler: SocketModeHandler) -> None:
+    """Let running listeners send their acks, then close the socket."""
+    client = handler.client
+    client.auto_reconnect_enabled = False
+    client.message_workers.shutdown(wait=True)
+    # The builtin client joins its reader thread, which sits in recv until a
+    # 3 s timeout: closing a socket does not wake a recv on Linux, shutting
+    # it down does.
+    sock = getattr(getattr(client, "current_session", None), "sock", None)
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+    handler.close()
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+def _stop_on_signals(stop: threading.Event, grace_seconds: float) -> None:
     def request_stop(signum: int, frame) -> None:
-        log.info("process.signal", extra={"signal": signal.Signals(signum).name})
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.warning("process.forced_stop", extra={"signal": name})
+            os._exit(EXIT_STOPPED_BY_WATCHDOG)
+        log.info("process.signal", extra={"signal": name})
         stop.set()
+        _start_watchdog(grace_seconds)
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+
+
+def _start_watchdog(grace_seconds: float) -> None:
+    """End the process if stopping takes longer than the grace period.
+
+    Work that ignores the stop (a Web API call already waiting on a slow
+    socket) must not keep a supervisor's SIGTERM waiting for ever. What such
+    work had not recorded is redone on the next start: state is the truth.
+    """
+
+    def expire() -> None:
+        log.error("process.watchdog_expired", extra={"grace_seconds": grace_seconds})
+        logging.shutdown()
+        os._exit(EXIT_STOPPED_BY_WATCHDOG)
+
+    timer = threading.Timer(grace_seconds + 1, expire)
+    timer.daemon = True
+    timer.start()

@@ -47,7 +47,8 @@ class Scheduler:
 
     def shutdown(self) -> None:
         """Stop arming new runs and wait for the ones in flight."""
-        self._scheduler.shutdown(wait=True)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
         log.info("scheduler.stopped")
 
     def _arm(self, job: Job, when: datetime) -> None:

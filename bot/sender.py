@@ -22,8 +22,8 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from integrations.slack_retry import is_temporary, slack_retrying
-from state import Store, outbox
+from integrations.slack_retry import is_temporary, retry_after_seconds, slack_retrying
+from state import Store, audit, outbox
 from state.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -80,14 +80,19 @@ class OutboxSender:
         try:
             response = self._send(item)
         except SlackApiError as error:
+            code = error.response.get("error") or f"HTTP {error.response.status_code}"
             if is_temporary(error):
-                return self._postpone(item, f"HTTP {error.response.status_code}")
-            self._fail(item, error.response.get("error") or "unknown")
+                return self._postpone(item, code, retry_after_seconds(error))
+            self._fail(item, code)
             return True
         except Exception as error:
             if is_temporary(error):
                 return self._postpone(item, type(error).__name__)
-            raise
+            # A message we cannot even send (say, a payload that is not JSON)
+            # would otherwise be retried forever and hold up everything behind it.
+            log.exception("outbox.unsendable", extra={"outbox_id": item.id})
+            self._fail(item, type(error).__name__)
+            return True
         with self._store.transaction() as db:
             outbox.mark_sent(db, item.id, _useful_fields(response.data))
         log.info("outbox.sent", extra={"outbox_id": item.id, "method": item.method})
@@ -98,8 +103,13 @@ class OutboxSender:
             with attempt:
                 return self._client.api_call(item.method, json=item.payload)
 
-    def _postpone(self, item: outbox.OutboxItem, error: str) -> bool:
-        when = utcnow() + next_attempt_delay(item.attempts + 1)
+    def _postpone(
+        self, item: outbox.OutboxItem, error: str, retry_after: float | None = None
+    ) -> bool:
+        delay = next_attempt_delay(item.attempts + 1)
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=retry_after))
+        when = utcnow() + delay
         with self._store.transaction() as db:
             outbox.mark_retry(db, item.id, error, when)
         log.warning(
@@ -111,6 +121,9 @@ class OutboxSender:
     def _fail(self, item: outbox.OutboxItem, error: str) -> None:
         with self._store.transaction() as db:
             outbox.mark_failed(db, item.id, error)
+            # A lost message may be a lost warning: leave a trace that lasts.
+            details = {"method": item.method, "error": error}
+            audit.record(db, "warden", "outbox.failed", f"outbox:{item.id}", details)
         log.error("outbox.failed", extra={"outbox_id": item.id, "error": error})
 
 

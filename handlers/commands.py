@@ -36,7 +36,8 @@ def register(app: App, warden: Warden) -> None:
     @app.command(ids.COMMAND_WARDEN)
     def warden_command(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         word = _subcommand(body)
-        log.info("command.warden", extra={"user": body["user_id"], "subcommand": word[:20]})
+        known = word if word in SUBCOMMANDS else "unknown"
+        log.info("command.warden", extra={"user": body["user_id"], "subcommand": known})
         if word == "help":
             ack(**help_answer)
         elif word == "whoami":

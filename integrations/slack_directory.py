@@ -6,6 +6,7 @@ Slack response.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from slack_sdk import WebClient
@@ -28,8 +29,9 @@ def _person(user: dict) -> dict:
 
 
 class SlackDirectory:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, stop: threading.Event | None = None) -> None:
         self._client = client
+        self._stop = stop
 
     def person(self, slack_user_id: str) -> dict | None:
         """The person with this Slack id, or None if Slack does not know them."""
@@ -41,7 +43,7 @@ class SlackDirectory:
 
     def _user(self, call: Callable[[], SlackResponse], not_found: str) -> dict | None:
         try:
-            for attempt in slack_retrying():
+            for attempt in slack_retrying(self._stop):
                 with attempt:
                     response = call()
         except SlackApiError as error:

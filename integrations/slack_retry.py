@@ -1,8 +1,9 @@
 """The one retry policy for calls to Slack's Web API.
 
 Only what is temporary is retried: HTTP 429 (waiting as long as Slack's
-`Retry-After` header asks), 5xx, timeouts and dropped connections. An
-`ok: false` answer such as `channel_not_found` is permanent and is raised at once.
+`Retry-After` header asks), 5xx, timeouts, dropped connections, and the few
+`ok: false` codes Slack documents as transient. Any other `ok: false` answer,
+such as `channel_not_found`, is permanent and is raised at once.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ _CONNECTION_ERRORS = (
     http.client.HTTPException,
 )
 
+# Error codes that Slack answers with HTTP 200 but that mean "try again".
+TRANSIENT_ERROR_CODES = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
 # Slack asks for seconds; one sane ceiling keeps a bogus header from
 # parking a worker for an hour.
 MAX_RETRY_AFTER_SECONDS = 120.0
@@ -47,7 +53,8 @@ def is_temporary(error: BaseException) -> bool:
     """True for failures that may well succeed if the same call is made later."""
     status = status_of(error)
     if status is not None:
-        return status == 429 or status >= 500
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        return status == 429 or status >= 500 or code in TRANSIENT_ERROR_CODES
     return isinstance(error, _CONNECTION_ERRORS)
 
 

@@ -3,8 +3,10 @@
 Slack redelivers an event it thinks was not acknowledged in time; the same
 input twice must have one effect. `first_time` records a key atomically:
 the primary key decides, so two threads racing on one key get one True.
-Called inside the handler's transaction, a rollback forgets the key again
-and the redelivery is processed.
+Called on its own (as the Slack middleware does), the key is kept once the
+input is accepted: an input whose handling then fails is not redone, which
+is what Slack does too once an event has been acked. Called inside a
+handler's transaction instead, a rollback forgets the key again.
 """
 
 from datetime import datetime

@@ -66,7 +66,10 @@ def is_stale(person: dict[str, Any], max_age: timedelta, now: datetime | None = 
 
 def set_github_login(db: Database, email: str, login: str) -> int:
     """Record the GitHub login of whoever has `email`; return how many rows changed."""
-    cursor = db.execute("UPDATE people SET github_login = ? WHERE email = ?", [login, email])
+    cursor = db.execute(
+        "UPDATE people SET github_login = ? WHERE email = ? AND github_login IS NOT ?",
+        [login, email, login],
+    )
     return cursor.rowcount
 
 

@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Protocol
 
-from state import Store, people
+from state import Store, audit, people
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,21 @@ class People:
             if fresh is None:
                 log.warning("people.analyst_not_in_slack", extra={"email_domain": _domain(email)})
                 continue
+            before = people.get_person(self._store.db, fresh["slack_user_id"])
             self._save(fresh)
+            if not (before and before["is_analyst"]):
+                self._audit("analyst.recognised", fresh["slack_user_id"], {"email": email})
             found += 1
         for entry in self._policy.people:
-            people.set_github_login(self._store.db, entry.email, entry.github)
+            with self._store.transaction() as db:
+                if people.set_github_login(db, entry.email, entry.github):
+                    subject, details = f"email:{entry.email}", {"github_login": entry.github}
+                    audit.record(db, "warden", "person.github_linked", subject, details)
         return found
+
+    def _audit(self, action: str, slack_user_id: str, details: dict) -> None:
+        with self._store.transaction() as db:
+            audit.record(db, "warden", action, f"person:{slack_user_id}", details)
 
     def refresh_stale(self) -> int:
         """Re-read profiles older than a day; returns how many were refreshed."""

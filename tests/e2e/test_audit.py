@@ -23,12 +23,15 @@ def test_audit_verify_finds_an_edited_row(warden, workdir):
     assert "row 2" in result.stdout
 
 
-def test_audit_export_prints_json_lines(warden):
-    """`audit export` prints one JSON object per row, starting with the process start."""
+def test_audit_export_prints_json_lines(warden, sam):
+    """`audit export` prints one JSON object per row: the start, the analyst found, the stop."""
+    warden.slack.wait_for(lambda: '"job": "people-sync"' in warden.logs(), message="no sync")
     warden.stop()
 
     result = warden.cli("audit", "export")
 
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows[0]["action"] == "process.started"
+    recognised = [row for row in rows if row["action"] == "analyst.recognised"]
+    assert [row["subject"] for row in recognised] == [f"person:{sam.user_id}"]
     assert rows[-1]["action"] == "process.stopped"

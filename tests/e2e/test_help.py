@@ -1,5 +1,7 @@
 """People ask Warden what it can do: by command, by DM, and on the App Home."""
 
+import re
+
 from tests.e2e.harness import all_text
 
 
@@ -72,3 +74,14 @@ def test_employee_is_not_an_analyst(warden, alice):
     alice.runs("/warden whoami")
 
     assert "an employee" in _answer(alice)
+
+
+def test_a_failure_shows_the_person_an_id_that_is_in_the_log(warden, alice, slack):
+    """When Slack keeps failing a lookup, the person gets a short id the operator can find."""
+    slack.rate_limit("users.info", times=50, retry_after=0)
+
+    alice.runs("/warden whoami")
+
+    answer = _answer(alice)
+    error_id = re.search(r"error `([0-9a-f]{6})`", answer).group(1)
+    assert f'"error_id": "{error_id}"' in warden.logs()

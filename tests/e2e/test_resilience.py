@@ -22,6 +22,23 @@ def test_redelivered_event_has_one_effect(warden, alice, slack):
     assert len(alice.dms()) == 1
 
 
+def test_redelivered_home_event_publishes_once(warden, alice, slack):
+    """With no other guard in the way, the event id alone keeps a redelivery from acting twice."""
+    slack.lose_acks(1)
+
+    alice.opens_home()
+
+    slack.wait_for(
+        lambda: [d for d in slack.deliveries() if d.get("retry_attempt", 0) >= 1],
+        timeout=10,
+        message="the emulator did not redeliver the event",
+    )
+    slack.wait_for(alice.home, message="App Home was not published")
+    time.sleep(1.0)
+    assert slack.call_count("views.publish") == 1
+    assert '"event.duplicate_skipped"' in warden.logs()
+
+
 def test_reconnects_after_disconnect(warden, alice, slack):
     """When Slack asks the app to reconnect, it opens a new socket and keeps working."""
     slack.disconnect(reason="refresh_requested")

@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import sys
+import time
 
 from tests.e2e.harness import REPO_ROOT, WardenProcess
 
@@ -68,6 +69,19 @@ def test_sigterm_stops_cleanly_within_ten_seconds(warden):
     assert code == 0
     assert '"process.stopped"' in warden.logs()
     warden.slack.wait_for(lambda: not warden.slack.is_connected(), message="socket left open")
+
+
+def test_sigterm_cuts_short_a_job_waiting_out_a_rate_limit(slack, workdir, sam):
+    """A job told by Slack to wait 20 s does not hold up a SIGTERM."""
+    slack.rate_limit("users.lookupByEmail", times=100, retry_after=20)
+    process = WardenProcess(slack, workdir).start()
+    slack.wait_for(lambda: "slack.retry" in process.logs(), message="people-sync never retried")
+
+    started = time.monotonic()
+    code = process.stop(signal.SIGTERM, timeout=10)
+
+    assert code == 0
+    assert time.monotonic() - started < 10
 
 
 def test_sigint_stops_cleanly_too(warden):

@@ -28,6 +28,13 @@ def test_rate_limit_and_server_errors_are_temporary():
     assert is_temporary(ConnectionResetError())
 
 
+def test_transient_codes_in_an_ok_false_answer_are_temporary():
+    """Slack's internal_error and friends come with HTTP 200 yet deserve a retry."""
+    assert is_temporary(_error(200, "internal_error"))
+    assert is_temporary(_error(200, "service_unavailable"))
+    assert not is_temporary(_error(200, "invalid_blocks"))
+
+
 def test_retry_after_header_is_read():
     """The wait comes from Slack's Retry-After header on a 429."""
     assert retry_after_seconds(_error(429, headers={"Retry-After": "7"})) == 7.0
