@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 # smaller pool, so a burst of slow work cannot starve the acks of the GIL.
 ACK_THREADS = 8
 BACKGROUND_THREADS = 4
-# The builtin client reads 1 KiB per recv by default; envelopes are larger.
-RECEIVE_BUFFER_BYTES = 64 * 1024
 DELIVERY_MEMORY = timedelta(days=1)
 EXIT_STOPPED_BY_WATCHDOG = 3
 
@@ -117,7 +115,6 @@ def _socket_handler(app, settings: Settings, started: float) -> SocketModeHandle
         app,
         app_token=settings.slack_app_token,
         concurrency=ACK_THREADS,
-        receive_buffer_size=RECEIVE_BUFFER_BYTES,
     )
 
     def on_message(client: SocketModeClient, message: dict, raw: str | None) -> None:
