@@ -27,6 +27,25 @@ Loc = tuple[str | int, ...]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DriveRole = Literal["reader", "commenter", "writer"]
 GithubRole = Literal["pull", "triage", "push"]
+Severity = Literal["low", "medium", "high", "critical"]
+LinkFix = Literal["restrict_to_domain", "remove"]
+
+# Consumer mail domains: a share with one of these is a share with a person,
+# not with a partner company.
+PERSONAL_DOMAINS = [
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+]
 
 
 # The error type of every message written here; other types are pydantic's.
@@ -36,6 +55,7 @@ _CHANNEL = re.compile(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]+)$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+)$")
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_DRIVE_ID = re.compile(r"^[A-Za-z0-9_-]{10,}$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -127,6 +147,12 @@ def _severity(value: object) -> int:
     return value
 
 
+def _drive_id(value: object) -> str:
+    if not isinstance(value, str) or not _DRIVE_ID.match(value):
+        _fail(f"expected a Google Drive file or folder id, got {_show(value)}")
+    return value
+
+
 def _list_of(expected: str, at_least_one: bool = False) -> WrapValidator:
     """A list, maybe non-empty, with no entry twice; `expected` names the entries."""
 
@@ -208,10 +234,58 @@ class Reminders(_Section):
     escalate_after_last: bool = True
 
 
+class DriveRule(_Section):
+    enabled: bool = True
+    # None means the rule's own default, so `{enabled: false}` alone is enough.
+    severity: Severity | None = None
+
+
+class DriveRules(_Section):
+    public_on_web: DriveRule = DriveRule()
+    anyone_with_link: DriveRule = DriveRule()
+    outside_domain: DriveRule = DriveRule()
+    outside_user: DriveRule = DriveRule()
+    personal_account: DriveRule = DriveRule()
+
+    def severity_of(self, name: str) -> Severity:
+        chosen = getattr(self, name).severity
+        return chosen or DRIVE_RULE_SEVERITY[name]
+
+
+DRIVE_RULE_SEVERITY: dict[str, Severity] = {
+    "public_on_web": "critical",
+    "anyone_with_link": "high",
+    "outside_domain": "high",
+    "outside_user": "medium",
+    "personal_account": "medium",
+}
+
+DriveIds = Annotated[
+    list[Annotated[str, PlainValidator(_drive_id)]],
+    _list_of("a list of Drive ids like [1AbCdEfGhIjK]"),
+]
+OwnerEmails = Annotated[
+    list[Annotated[str, PlainValidator(_email)]],
+    _list_of("a list of company emails like [alice@example.com]"),
+]
+
+
+class DriveExclusions(_Section):
+    files: DriveIds = []
+    folders: DriveIds = []
+    owners: OwnerEmails = []
+
+
 class DriveScanner(_Section):
     enabled: bool = False
     every: Duration = timedelta(hours=4)
     full_scan_every: Duration = timedelta(days=7)
+    allowed_domains: Domains = []
+    personal_domains: Domains = PERSONAL_DOMAINS
+    link_fix: LinkFix = "restrict_to_domain"
+    max_exception: Duration = timedelta(days=90)
+    rules: DriveRules = DriveRules()
+    exclude: DriveExclusions = DriveExclusions()
 
     @model_validator(mode="after")
     def _full_scan_not_more_often(self) -> "DriveScanner":

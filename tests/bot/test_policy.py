@@ -143,7 +143,8 @@ def test_unknown_nested_key() -> None:
     assert [where(p) for p in problems] == [(8, 5)]
     assert problems[0].message == (
         "unknown key 'enabld' (did you mean 'enabled'?); "
-        "expected one of: enabled, every, full_scan_every"
+        "expected one of: allowed_domains, enabled, every, exclude, full_scan_every, "
+        "link_fix, max_exception, personal_domains, rules"
     )
 
 
