@@ -4,7 +4,17 @@ Open one `Store` per process and pass ``store.db`` (or the ``db`` of
 ``store.transaction()``) to the functions of the modules below.
 """
 
-from state import audit, clock, deliveries, migrations, outbox, people, schedule
+from state import (
+    audit,
+    clock,
+    cursors,
+    deliveries,
+    findings,
+    migrations,
+    outbox,
+    people,
+    schedule,
+)
 from state.errors import MigrationError, NestedTransaction, NotFound, StateError, StoreClosed
 from state.store import Store
 
@@ -17,7 +27,9 @@ __all__ = [
     "StoreClosed",
     "audit",
     "clock",
+    "cursors",
     "deliveries",
+    "findings",
     "migrations",
     "outbox",
     "people",

@@ -239,3 +239,97 @@ def _seen_deliveries(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX seen_deliveries_seen_at ON seen_deliveries (seen_at)")
+
+
+@migration(6, "findings and scan runs")
+def _findings(db: Database) -> None:
+    # A scan run is a row from the moment it starts, so an interrupted scan
+    # leaves a trace (and a checkpoint to resume from) instead of nothing.
+    db.execute(
+        """CREATE TABLE scan_runs (
+            id INTEGER PRIMARY KEY,
+            scanner TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('full', 'incremental')),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'finished', 'partial', 'failed')),
+            items_seen INTEGER NOT NULL DEFAULT 0,
+            requests TEXT NOT NULL DEFAULT '{}',
+            new_count INTEGER NOT NULL DEFAULT 0,
+            ongoing_count INTEGER NOT NULL DEFAULT 0,
+            resolved_count INTEGER NOT NULL DEFAULT 0,
+            errors TEXT NOT NULL DEFAULT '[]',
+            checkpoint TEXT
+        )"""
+    )
+    # What a run read completely. Only findings in a scope read to the end
+    # may be resolved by their absence: a Drive that failed half-way proves
+    # nothing about the files it did not list.
+    db.execute(
+        """CREATE TABLE scan_scopes (
+            run_id INTEGER NOT NULL REFERENCES scan_runs (id),
+            scope TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+            error TEXT,
+            PRIMARY KEY (run_id, scope)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL UNIQUE,
+            scanner TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+            scope TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            subject_name TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            details TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved', 'fixed')),
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            last_seen_run INTEGER NOT NULL,
+            resolved_at TEXT,
+            resolved_run INTEGER,
+            silenced_until TEXT,
+            silenced_reason TEXT,
+            notified_at TEXT,
+            next_reminder_at TEXT,
+            reminders_sent INTEGER NOT NULL DEFAULT 0,
+            escalated_at TEXT,
+            dm_channel TEXT,
+            dm_ts TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX findings_scope ON findings (scanner, status, scope)")
+    db.execute("CREATE INDEX findings_subject ON findings (scanner, subject_id)")
+    db.execute("CREATE INDEX findings_owner ON findings (owner COLLATE NOCASE, status)")
+    db.execute("CREATE INDEX findings_reminder ON findings (status, next_reminder_at)")
+    db.execute(
+        """CREATE TABLE finding_exceptions (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER NOT NULL REFERENCES findings (id),
+            requester TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            duration_seconds INTEGER NOT NULL CHECK (duration_seconds > 0),
+            status TEXT NOT NULL DEFAULT 'requested'
+                CHECK (status IN ('requested', 'approved', 'denied', 'expired')),
+            created_at TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            expires_at TEXT,
+            message_channel TEXT,
+            message_ts TEXT
+        )"""
+    )
+    # Resumable positions of outside feeds: Drive change tokens per user and
+    # per shared drive, and a full scan's checkpoint.
+    db.execute(
+        """CREATE TABLE cursors (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
