@@ -26,7 +26,7 @@ DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 PERMISSION_FIELDS = "id,type,role,emailAddress,domain,allowFileDiscovery,deleted"
 FILE_FIELDS = (
     f"id,name,mimeType,webViewLink,parents,driveId,owners(emailAddress),"
-    f"permissions({PERMISSION_FIELDS})"
+    f"hasAugmentedPermissions,permissions({PERMISSION_FIELDS})"
 )
 MAX_PAGE_SIZE = 1000  # Drive's largest files.list page
 
