@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from bot import cli_scan
 from bot.logs import configure_logging
 from bot.policy import PolicyError, load_policy
 from bot.policy_doc import render_markdown
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="connect to Slack and run until stopped")
     commands.add_parser("check-config", help="validate the settings and the policy file")
     commands.add_parser("policy", help="print the active workflows as Markdown")
+    cli_scan.add_parser(commands)
     audit = commands.add_parser("audit", help="inspect the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     audit_commands.add_parser(
@@ -57,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "policy":
         print(render_markdown(policy))
         return EXIT_OK
+    if command == "scan":
+        return cli_scan.run_scan(settings, policy, args)
     return _run(settings, policy)
 
 

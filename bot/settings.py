@@ -48,6 +48,22 @@ class Settings:
     log_level: str
     log_format: str
     shutdown_grace_seconds: float
+    google_service_account_file: Path | None = None
+    google_admin_email: str | None = None
+    google_api_endpoint: str | None = None
+
+    def google_ready(self) -> str | None:
+        """None when Google can be reached, else what is missing, as one line."""
+        if not self.google_service_account_file:
+            return (
+                "GOOGLE_SERVICE_ACCOUNT_FILE is not set: point it at the JSON key of a "
+                "service account with domain-wide delegation"
+            )
+        if not self.google_service_account_file.exists():
+            return f"GOOGLE_SERVICE_ACCOUNT_FILE: no file at {self.google_service_account_file}"
+        if not self.google_admin_email:
+            return "GOOGLE_ADMIN_EMAIL is not set: the admin the scanner acts as to list users"
+        return None
 
 
 def read_env_file(path: str | Path = ".env") -> None:
@@ -67,6 +83,9 @@ def load_settings(env: Mapping[str, str] | None = None, need_tokens: bool = True
         log_level=_choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
         log_format=_choice(env, "LOG_FORMAT", "auto", {"auto", "json", "text"}),
         shutdown_grace_seconds=_seconds(env, "WARDEN_SHUTDOWN_GRACE", 8.0),
+        google_service_account_file=_path(env.get("GOOGLE_SERVICE_ACCOUNT_FILE")),
+        google_admin_email=(env.get("GOOGLE_ADMIN_EMAIL") or "").strip().lower() or None,
+        google_api_endpoint=env.get("GOOGLE_API_ENDPOINT") or None,
     )
 
 
@@ -93,6 +112,10 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: set[str]) 
         choices = ", ".join(sorted(allowed))
         raise SettingsError(f"{name}={value!r} is not valid: use one of {choices}")
     return canonical
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

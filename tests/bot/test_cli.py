@@ -3,20 +3,24 @@ import pytest
 from bot.cli import build_parser, main
 
 
-def _subparsers(parser):
+def _commands(parser, path=()):
+    """Every (path, help) of every subcommand, however deep."""
     for action in parser._actions:
-        if action.__class__.__name__ == "_SubParsersAction":
-            yield from action._choices_actions
+        if action.__class__.__name__ != "_SubParsersAction":
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, subparser in action.choices.items():
+            yield (*path, name), helps.get(name)
+            yield from _commands(subparser, (*path, name))
 
 
 def test_every_command_has_help_text():
-    """`warden --help` explains every command, and `warden audit --help` every action."""
-    parser = build_parser()
-    commands = list(_subparsers(parser))
-    audit = parser._subparsers._group_actions[0].choices["audit"]
+    """`warden --help` explains every command, and each command's --help its actions."""
+    commands = list(_commands(build_parser()))
 
-    for choice in commands + list(_subparsers(audit)):
-        assert choice.help, f"{choice.dest} has no help text"
+    assert ("scan", "drive") in [path for path, _ in commands]
+    for path, text in commands:
+        assert text, f"warden {' '.join(path)} has no help text"
 
 
 def test_check_config_reports_the_line_and_exits_2(tmp_path, monkeypatch, capsys):
