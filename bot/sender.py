@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlite_utils import Database
 
 from integrations.slack_retry import is_temporary, retry_after_seconds, slack_retrying
 from state import Store, audit, outbox
@@ -29,6 +31,10 @@ from state.clock import utcnow
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_SECONDS = 1.0
+
+# Called in the transaction that marks a message sent, with its dedup_key and
+# the channel and ts Slack gave it.
+SentHook = Callable[[Database, str, dict], None]
 MAX_BACKOFF = timedelta(seconds=60)
 
 
@@ -38,10 +44,18 @@ def next_attempt_delay(attempts: int) -> timedelta:
 
 
 class OutboxSender:
-    def __init__(self, store: Store, client: WebClient, attempts_per_pass: int = 4) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        attempts_per_pass: int = 4,
+        on_sent: dict[str, SentHook] | None = None,
+    ) -> None:
         self._store = store
+        self._on_sent = on_sent or {}
         self._client = client
         self._attempts = attempts_per_pass
+        self._dm_channels: dict[str, str] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
@@ -93,15 +107,39 @@ class OutboxSender:
             log.exception("outbox.unsendable", extra={"outbox_id": item.id})
             self._fail(item, type(error).__name__)
             return True
+        sent = _useful_fields(response.data)
         with self._store.transaction() as db:
-            outbox.mark_sent(db, item.id, _useful_fields(response.data))
+            outbox.mark_sent(db, item.id, sent)
+            self._run_hook(db, item, sent)
         log.info("outbox.sent", extra={"outbox_id": item.id, "method": item.method})
         return True
 
     def _send(self, item: outbox.OutboxItem):
         for attempt in slack_retrying(self._stop, attempts=self._attempts):
             with attempt:
-                return self._client.api_call(item.method, json=item.payload)
+                return self._client.api_call(item.method, json=self._addressed(item.payload))
+
+    def _addressed(self, payload: dict) -> dict:
+        """Turn `dm_user` into the DM channel Slack gives the bot for that person.
+
+        Workflows queue DMs by Slack user id: opening the conversation is a
+        Web API call, which has no place inside their transactions.
+        """
+        user = payload.get(outbox.DM_USER)
+        if user is None:
+            return payload
+        if user not in self._dm_channels:
+            opened = self._client.conversations_open(users=user)
+            self._dm_channels[user] = opened["channel"]["id"]
+        addressed = {k: v for k, v in payload.items() if k != outbox.DM_USER}
+        return {**addressed, "channel": self._dm_channels[user]}
+
+    def _run_hook(self, db, item: outbox.OutboxItem, sent: dict) -> None:
+        """Let the workflow that queued the message note where it landed (to update it later)."""
+        prefix = (item.dedup_key or "").partition(":")[0]
+        hook = self._on_sent.get(prefix)
+        if hook is not None:
+            hook(db, item.dedup_key, sent)
 
     def _postpone(
         self, item: outbox.OutboxItem, error: str, retry_after: float | None = None

@@ -21,6 +21,9 @@ from state.clock import to_iso, utcnow
 from state.errors import NotFound
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# A payload key naming a Slack user: the drainer opens the bot's DM with them
+# and posts there, so a workflow can queue a DM without calling Slack.
+DM_USER = "dm_user"
 _METHOD = re.compile(r"[a-z]+(\.[a-zA-Z]+)+")
 
 
@@ -30,6 +33,7 @@ class OutboxItem:
     method: str
     payload: dict[str, Any]
     attempts: int
+    dedup_key: str | None = None
 
 
 def enqueue(
@@ -57,13 +61,15 @@ def enqueue(
 def due(db: Database, now: datetime | None = None, limit: int = 50) -> list[OutboxItem]:
     """Pending items whose next attempt is due, oldest first."""
     rows = db.query(
-        """SELECT id, method, payload, attempts FROM outbox
+        """SELECT id, method, payload, attempts, dedup_key FROM outbox
         WHERE status = ? AND next_attempt_at <= ?
         ORDER BY id LIMIT ?""",
         [PENDING, to_iso(now or utcnow()), limit],
     )
     return [
-        OutboxItem(row["id"], row["method"], json.loads(row["payload"]), row["attempts"])
+        OutboxItem(
+            row["id"], row["method"], json.loads(row["payload"]), row["attempts"], row["dedup_key"]
+        )
         for row in rows
     ]
 

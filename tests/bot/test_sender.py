@@ -14,6 +14,10 @@ class FakeSlack:
         self.results = list(results)
         self.sent: list[tuple[str, dict]] = []
 
+    def conversations_open(self, users: str):
+        self.sent.append(("conversations.open", {"users": users}))
+        return {"channel": {"id": f"D-{users}"}}
+
     def api_call(self, method: str, json: dict):
         self.sent.append((method, json))
         result = self.results.pop(0) if self.results else {"ok": True, "channel": "D1", "ts": "1.0"}
@@ -89,3 +93,20 @@ def test_backoff_grows_and_is_capped_at_a_minute():
     delays = [next_attempt_delay(n).total_seconds() for n in (1, 2, 3, 10)]
 
     assert delays == [2, 4, 8, 60]
+
+
+def test_dm_to_a_user_opens_the_conversation_and_tells_the_hook(tmp_path):
+    """A DM queued by user id goes to the bot's DM with them; the hook learns where."""
+    store = Store(tmp_path / "w.db")
+    with store.transaction() as db:
+        outbox.enqueue(db, "chat.postMessage", {"dm_user": "U7", "text": "hi"}, "note:42")
+    landed = []
+    slack = FakeSlack()
+
+    OutboxSender(
+        store, slack, on_sent={"note": lambda db, key, sent: landed.append((key, sent))}
+    ).drain()
+
+    assert slack.sent[0] == ("conversations.open", {"users": "U7"})
+    assert slack.sent[1][1] == {"channel": "D-U7", "text": "hi"}
+    assert landed == [("note:42", {"channel": "D1", "ts": "1.0"})]
