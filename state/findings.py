@@ -167,7 +167,8 @@ def _reopen(db: Database, finding_id: int, run_id: int, item: Seen, now: str) ->
     _refresh(db, finding_id, run_id, item, now)
     db.execute(
         """UPDATE findings SET status = 'open', resolved_at = NULL, resolved_run = NULL,
-               notified_at = NULL, next_reminder_at = NULL, reminders_sent = 0,
+               notified_at = NULL, notified_run = NULL, next_reminder_at = NULL,
+               reminders_sent = 0,
                escalated_at = NULL, dm_channel = NULL, dm_ts = NULL WHERE id = ?""",
         [finding_id],
     )

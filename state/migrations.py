@@ -296,6 +296,7 @@ def _findings(db: Database) -> None:
             silenced_until TEXT,
             silenced_reason TEXT,
             notified_at TEXT,
+            notified_run INTEGER,
             next_reminder_at TEXT,
             reminders_sent INTEGER NOT NULL DEFAULT 0,
             escalated_at TEXT,

@@ -40,6 +40,16 @@ class People:
             return cached
         return self._save(fresh)
 
+    def by_email(self, email: str) -> dict | None:
+        """The Slack person with this email (cached a day), or None if Slack has none."""
+        cached = people.find_by_email(self._store.db, email)
+        if cached and not people.is_stale(cached, PROFILE_MAX_AGE):
+            return cached
+        fresh = self._directory.person_by_email(email)
+        if fresh is None:
+            return None
+        return self._save(fresh)
+
     def is_analyst(self, slack_user_id: str) -> bool:
         """Whether the policy names this person an analyst, by id or by email."""
         if slack_user_id in self._policy.analyst_ids():

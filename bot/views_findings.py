@@ -1,0 +1,190 @@
+"""Block Kit for findings: the owner's DM, reminders, escalations and the exception modal.
+
+Every button carries the finding id in its value and in its action id (action
+ids must be unique within a message, and one message lists several findings).
+"""
+
+from __future__ import annotations
+
+from bot.text import escape, truncate
+
+FIX = "finding_fix"
+EXCEPTION = "finding_exception"
+SNOOZE_1D = "finding_snooze_1d"
+SNOOZE_3D = "finding_snooze_3d"
+EXCEPTION_APPROVE = "finding_exception_approve"
+EXCEPTION_DENY = "finding_exception_deny"
+EXCEPTION_MODAL = "finding_exception_modal"
+REASON_BLOCK, REASON_INPUT = "exception_reason", "reason"
+DAYS_BLOCK, DAYS_INPUT = "exception_days", "days"
+
+MAX_LISTED = 10  # 3 blocks each, well inside Slack's 50 per message
+
+RULE_WORDS = {
+    "public_on_web": "is public on the web: anyone can find it by searching",
+    "anyone_with_link": "can be opened by anyone who has the link",
+    "outside_domain": "is shared with everyone at {shared_with}",
+    "outside_user": "is shared with {shared_with}, outside the company",
+    "personal_account": "is shared with the personal account {shared_with}",
+}
+SEVERITY_EMOJI = {"critical": ":red_circle:", "high": ":large_orange_circle:",
+                  "medium": ":large_yellow_circle:", "low": ":white_circle:"}  # fmt: skip
+
+
+def action_id(kind: str, finding_id: int) -> str:
+    return f"{kind}:{finding_id}"
+
+
+def what_is_wrong(finding: dict) -> str:
+    shared_with = escape(finding["details"].get("shared_with", ""))
+    return RULE_WORDS[finding["rule"]].format(shared_with=shared_with)
+
+
+def file_link(finding: dict) -> str:
+    name = escape(truncate(finding["subject_name"], 150)).replace("|", "¦")
+    link = finding["details"].get("link")
+    return f"<{link}|{name}>" if link else f"*{name}*"
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
+
+
+def _button(kind: str, finding_id: int, text: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "action_id": action_id(kind, finding_id),
+        "value": str(finding_id),
+        "text": {"type": "plain_text", "text": text},
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def finding_blocks(finding: dict, state_line: str | None = None) -> list[dict]:
+    """One finding: what is wrong, and the buttons that deal with it (or how it ended)."""
+    emoji = SEVERITY_EMOJI[finding["severity"]]
+    blocks = [_section(f"{emoji} {file_link(finding)} {what_is_wrong(finding)}.")]
+    if state_line:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": state_line}]})
+        return blocks
+    fid = finding["id"]
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"finding_actions_{fid}",
+            "elements": [
+                _button(FIX, fid, "Fix it for me", "primary"),
+                _button(EXCEPTION, fid, "Request an exception"),
+                _button(SNOOZE_1D, fid, "Snooze 1 day"),
+                _button(SNOOZE_3D, fid, "Snooze 3 days"),
+            ],
+        }
+    )
+    return blocks
+
+
+def owner_dm(findings: list[dict], states: dict[int, str] | None = None) -> dict:
+    """The one DM an owner gets per scan: their new findings, most severe first."""
+    states = states or {}
+    listed, more = findings[:MAX_LISTED], len(findings) - MAX_LISTED
+    count = "a file" if len(findings) == 1 else f"{len(findings)} files"
+    blocks = [
+        _section(
+            f"Hi! I noticed {count} of yours shared more widely than our security "
+            "policy allows. One click fixes each, or tell us why it needs to stay."
+        )
+    ]
+    for finding in listed:
+        blocks += finding_blocks(finding, states.get(finding["id"]))
+        blocks.append({"type": "divider"})
+    if more > 0:
+        blocks.append(_section(f"…and {more} more. Open my *Home* tab to see them all."))
+    return {"text": f"{count.capitalize()} of yours need a sharing fix", "blocks": blocks}
+
+
+def reminder_dm(finding: dict, number: int) -> dict:
+    blocks = [_section(f"A friendly reminder ({number}) about a file of yours:")]
+    blocks += finding_blocks(finding)
+    return {"text": "A file of yours still needs a sharing fix", "blocks": blocks}
+
+
+def escalation(finding: dict, owner_mention: str) -> dict:
+    text = (
+        f":rotating_light: {owner_mention} has not dealt with {file_link(finding)}, which "
+        f"{what_is_wrong(finding)} ({finding['severity']}), after every reminder."
+    )
+    return {"text": "A finding was escalated", "blocks": [_section(text)]}
+
+
+def unowned(finding_count: int, owner_email: str, findings: list[dict]) -> dict:
+    lines = [f"• {file_link(f)} {what_is_wrong(f)}" for f in findings[:MAX_LISTED]]
+    text = (
+        f"{finding_count} new finding(s) for {escape(owner_email)}, who has no Slack "
+        "account:\n" + "\n".join(lines)
+    )
+    return {"text": "Findings for someone outside Slack", "blocks": [_section(text)]}
+
+
+def thanks(finding: dict) -> str:
+    return f":white_check_mark: Resolved, thank you! {file_link(finding)} is no longer overshared."
+
+
+def exception_modal(finding: dict, max_days: int) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": EXCEPTION_MODAL,
+        "private_metadata": str(finding["id"]),
+        "title": {"type": "plain_text", "text": "Request an exception"},
+        "submit": {"type": "plain_text", "text": "Send to security"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _section(f"{file_link(finding)} {what_is_wrong(finding)}."),
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": {"type": "plain_text", "text": "Why does it need to stay shared?"},
+                "element": {"type": "plain_text_input", "action_id": REASON_INPUT,
+                            "multiline": True, "max_length": 1000},
+            },
+            {
+                "type": "input",
+                "block_id": DAYS_BLOCK,
+                "label": {"type": "plain_text", "text": f"For how many days? (1–{max_days})"},
+                "element": {"type": "number_input", "action_id": DAYS_INPUT,
+                            "is_decimal_allowed": False, "min_value": "1",
+                            "max_value": str(max_days)},
+            },
+        ],
+    }  # fmt: skip
+
+
+def exception_request(finding: dict, request: dict, requester_mention: str) -> dict:
+    text = (
+        f"{requester_mention} asks for an exception for {file_link(finding)}, which "
+        f"{what_is_wrong(finding)}, for {request['days']} day(s):\n>{escape(request['reason'])}"
+    )
+    rid = request["id"]
+    return {
+        "text": "An exception was requested",
+        "blocks": [
+            _section(text),
+            {
+                "type": "actions",
+                "block_id": f"exception_{rid}",
+                "elements": [
+                    _button(EXCEPTION_APPROVE, rid, "Approve", "primary"),
+                    _button(EXCEPTION_DENY, rid, "Deny", "danger"),
+                ],
+            },
+        ],
+    }
+
+
+def exception_decided(finding: dict, request: dict, decision: str, analyst_mention: str) -> dict:
+    text = (
+        f"Exception for {file_link(finding)} ({request['days']} day(s)): *{decision}* by "
+        f"{analyst_mention}.\n>{escape(request['reason'])}"
+    )
+    return {"text": f"Exception {decision}", "blocks": [_section(text)]}
