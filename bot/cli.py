@@ -53,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE
+    if policy.scanners.drive.enabled and settings.google_ready():
+        print(f"warden: the policy enables the Drive scanner, but {settings.google_ready()}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     if command == "check-config":
         print(f"{settings.policy_path}: ok")
         return EXIT_OK

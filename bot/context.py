@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.policy import Policy
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from state import Store
+from workflows.findings import FindingsWorkflow
 from workflows.people import People
+
+if TYPE_CHECKING:
+    from bot.drive import DriveScanJob
 
 
 @dataclass
@@ -20,3 +25,5 @@ class Warden:
     sender: OutboxSender
     people: People
     background: ThreadPoolExecutor  # work that runs after a listener has acked
+    findings: FindingsWorkflow | None = None
+    drive_scan: DriveScanJob | None = None

@@ -30,6 +30,8 @@ from tenacity import Retrying, retry_if_exception, wait_exponential_jitter
 
 from bot.app import build_app, outbox_client, web_client
 from bot.context import Warden
+from bot.drive import DriveScanJob, findings_workflow, google_workspace
+from bot.findings_notifier import SlackFindingsNotifier
 from bot.policy import Policy
 from bot.scheduler import Job, Scheduler
 from bot.sender import OutboxSender
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 ACK_THREADS = 8
 BACKGROUND_THREADS = 4
 DELIVERY_MEMORY = timedelta(days=1)
+# Reminders wait for working hours, so the sweep must look often enough to
+# catch the start of someone's day.
+REMINDER_SWEEP = timedelta(minutes=5)
 EXIT_STOPPED_BY_WATCHDOG = 3
 
 
@@ -57,12 +62,14 @@ def run(settings: Settings, policy: Policy) -> int:
     policy_hash = hashlib.sha256(settings.policy_path.read_bytes()).hexdigest()[:12]
 
     store = Store(settings.db_path)
-    sender = OutboxSender(store, outbox_client(settings))
+    notifier = SlackFindingsNotifier(policy)
+    sender = OutboxSender(store, outbox_client(settings), on_sent=notifier.hooks())
     client = web_client(settings)
     # Jobs look people up with tenacity only, so a stop cuts their waits short.
     directory = SlackDirectory(outbox_client(settings), stop)
     executor = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="after-ack")
     warden = Warden(settings, policy, store, sender, People(store, directory, policy), executor)
+    _add_drive(warden, stop)
     scheduler = Scheduler(store, scheduled_jobs(warden))
 
     _audit_process(store, "process.started", settings, policy_hash)
@@ -98,16 +105,39 @@ def _audit_process(store: Store, action: str, settings: Settings, policy_hash: s
         )
 
 
+def _add_drive(warden: Warden, stop: threading.Event) -> None:
+    """The findings workflow always (old findings keep their buttons); the scan if enabled."""
+    policy, settings = warden.policy, warden.settings
+    workspace = google_workspace(settings, stop) if settings.google_ready() is None else None
+    warden.findings = findings_workflow(warden.store, warden.people, policy, workspace)
+    if policy.scanners.drive.enabled and workspace is not None:
+        warden.drive_scan = DriveScanJob(
+            warden.store, workspace, policy, warden.findings, threading.Lock()
+        )
+
+
 def scheduled_jobs(warden: Warden) -> list[Job]:
     def forget_old_deliveries() -> None:
         with warden.store.transaction() as db:
             deliveries.forget_older_than(db, utcnow() - DELIVERY_MEMORY)
 
-    return [
+    def send_reminders() -> None:
+        if warden.findings.send_due_reminders():
+            warden.sender.wake()
+
+    def scan_drive() -> None:
+        warden.drive_scan()
+        warden.sender.wake()
+
+    jobs = [
         Job("people-sync", timedelta(hours=24), warden.people.sync_from_policy),
         Job("people-refresh", timedelta(hours=6), warden.people.refresh_stale),
         Job("deliveries-cleanup", timedelta(hours=6), forget_old_deliveries),
+        Job("findings-reminders", REMINDER_SWEEP, send_reminders),
     ]
+    if warden.drive_scan is not None:
+        jobs.append(Job("drive-scan", warden.policy.scanners.drive.every, scan_drive))
+    return jobs
 
 
 def _socket_handler(app, settings: Settings, started: float) -> SocketModeHandler:

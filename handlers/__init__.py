@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.context import Warden
-from handlers import commands, deliveries, errors, home, messages, shortcuts
+from handlers import commands, deliveries, errors, findings, home, messages, shortcuts
 
 
 def register(app: App, warden: Warden) -> None:
@@ -13,3 +13,4 @@ def register(app: App, warden: Warden) -> None:
     shortcuts.register(app, warden)
     messages.register(app, warden)
     home.register(app, warden)
+    findings.register(app, warden)

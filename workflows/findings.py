@@ -262,6 +262,14 @@ class FindingsWorkflow:
         email = (person or {}).get("email") or ""
         return email.lower() == finding["owner"].lower() or self._people.is_analyst(actor)
 
+    @property
+    def max_exception_days(self) -> int:
+        return self._max_exception.days
+
+    def authorized(self, finding_id: int, actor: str) -> dict:
+        """The finding, if `actor` may act on it; NotAllowed (and audited) if not."""
+        return self._authorized(finding_id, actor)
+
     def _authorized(self, finding_id: int, actor: str) -> dict:
         finding = findings.get_finding(self._store.db, finding_id)
         if finding is None:
