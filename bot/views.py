@@ -8,6 +8,7 @@ from bot.text import escape, truncate
 HELP_COMMANDS = [
     ("/warden help", "this overview"),
     ("/warden whoami", "what Warden knows about you"),
+    ("/warden scan drive", "(analysts) scan Google Drive sharing now"),
     ("/securityalert <what happened>", "report something suspicious to security"),
     ("/access <resource> to <who> as <role> for <time>", "ask for temporary access"),
 ]
@@ -70,8 +71,13 @@ def notice_modal(title: str, text: str) -> dict:
     }
 
 
-def home_view(display_name: str, is_analyst: bool, sections: list[tuple[str, str]]) -> dict:
-    """The App Home: a greeting, then one section per workflow."""
+def home_view(
+    display_name: str,
+    is_analyst: bool,
+    sections: list[tuple[str, str]],
+    extra: dict[str, list[dict]] | None = None,
+) -> dict:
+    """The App Home: a greeting, then one section per workflow (with its own blocks)."""
     role = "You're one of the security analysts." if is_analyst else ""
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": "Warden"}},
@@ -79,6 +85,7 @@ def home_view(display_name: str, is_analyst: bool, sections: list[tuple[str, str
     ]
     for title, body in sections:
         blocks += [{"type": "divider"}, section(f"*{title}*\n{body}")]
+        blocks += (extra or {}).get(title, [])
     blocks.append(
         {
             "type": "actions",

@@ -8,12 +8,13 @@ import logging
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import ids, views
+from bot import errors, ids, views
 from bot.context import Warden
 from bot.durations import format_duration
 from bot.policy import Policy
 from bot.text import escape
 from handlers.acks import after_ack
+from state import audit
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,8 @@ log = logging.getLogger(__name__)
 # Subcommands answered in the ack itself, and those that need a lookup first
 # and answer through the response_url once the ack is sent.
 INSTANT_SUBCOMMANDS = ("help",)
-SLOW_SUBCOMMANDS = ("whoami",)
+SLOW_SUBCOMMANDS = ("whoami", "scan")
+SCANNERS = ("drive",)
 SUBCOMMANDS = INSTANT_SUBCOMMANDS + SLOW_SUBCOMMANDS
 
 
@@ -44,6 +46,8 @@ def register(app: App, warden: Warden) -> None:
             ack()
             answer = lambda: respond(response_type="ephemeral", **_whoami(warden, body["user_id"]))  # noqa: E731
             after_ack(warden, body, client, answer)
+        elif word == "scan":
+            _scan_now(warden, ack, body, client, respond)
         else:
             close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.5)
             ack(text=views.did_you_mean_text(word, close[0] if close else None))
@@ -59,6 +63,38 @@ def register(app: App, warden: Warden) -> None:
     @app.command(ids.COMMAND_ACCESS)
     def access(ack: Ack, body: dict) -> None:
         ack(text=views.feature_unavailable_text("Temporary access", warden.policy.grants.enabled))
+
+
+def _scan_now(warden: Warden, ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    """`/warden scan drive`: an analyst starts a scan; the answer comes when it ends."""
+    scanner = ((body.get("text") or "").split() + [""])[1].lower()
+    if scanner not in SCANNERS:
+        ack(text=f"Which scanner? Try `/warden scan {SCANNERS[0]}`.")
+        return
+    ack(text=f"Starting a {scanner} scan; I'll tell you here when it is done.")
+
+    def scan() -> None:
+        if not warden.people.is_analyst(body["user_id"]):
+            raise errors.NotAllowed("Only the security analysts can start a scan.")
+        if warden.drive_scan is None:
+            raise errors.NotFound("The Drive scanner is switched off in the policy.")
+        with warden.store.transaction() as db:
+            audit.record(db, body["user_id"], "scan.requested", "scanner:drive", {})
+        outcome = warden.drive_scan()
+        warden.sender.wake()
+        respond(response_type="ephemeral", text=_scan_summary(outcome))
+
+    after_ack(warden, body, client, scan)
+
+
+def _scan_summary(outcome) -> str:
+    if outcome is None:
+        return "A Drive scan is already running; its findings will arrive as usual."
+    failed = f", {len(outcome.failed_scopes)} Drives unreadable" if outcome.failed_scopes else ""
+    return (
+        f"Drive scan {outcome.run_id} ({outcome.kind}) done: {outcome.files_seen} files, "
+        f"{len(outcome.new_ids)} new findings, {len(outcome.resolved_ids)} resolved{failed}."
+    )
 
 
 def _help(warden: Warden) -> dict:

@@ -7,10 +7,12 @@ import logging
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import ids, views
+from bot import ids, views, views_findings
 from bot.context import Warden
+from bot.findings_notifier import state_line
 from handlers.acks import after_ack
 from handlers.commands import switched_on
+from state import findings
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +40,29 @@ def register(app: App, warden: Warden) -> None:
         )
 
 
+# 100 blocks per view: leave room for the rest of the Home (3 blocks a finding).
+HOME_FINDINGS_LISTED = 20
+
+
 def publish_home(warden: Warden, client: WebClient, slack_user_id: str) -> None:
     person = warden.people.get(slack_user_id) or {}
     name = person.get("display_name") or "there"
-    view = views.home_view(name, warden.people.is_analyst(slack_user_id), home_sections(warden))
+    is_analyst = warden.people.is_analyst(slack_user_id)
+    sections = home_sections(warden, person.get("email"), is_analyst)
+    extra = {"Your findings": _finding_blocks(warden, person.get("email"))}
+    view = views.home_view(name, is_analyst, sections, extra)
     client.views_publish(user_id=slack_user_id, view=view)
     log.info("home.published", extra={"user": slack_user_id})
 
 
-def home_sections(warden: Warden) -> list[tuple[str, str]]:
+def home_sections(
+    warden: Warden, email: str | None = None, is_analyst: bool = False
+) -> list[tuple[str, str]]:
     """One section per workflow; each workflow fills its own as it lands."""
     policy = warden.policy
     drive_or_github = policy.scanners.drive.enabled or policy.scanners.github.enabled
     return [
-        ("Your findings", _state_line(drive_or_github, "Sharing you own that breaks policy")),
+        ("Your findings", _findings_line(warden, drive_or_github, email, is_analyst)),
         (
             "Your access grants",
             _state_line(policy.grants.enabled, "Temporary access you asked for"),
@@ -64,3 +75,37 @@ def _state_line(enabled: bool, what: str) -> str:
     if not enabled:
         return f"{what} will show here. This part of Warden is switched off."
     return f"{what} will show here. Nothing yet."
+
+
+def _my_open_findings(warden: Warden, email: str | None) -> list[dict]:
+    if not email:
+        return []
+    rows = warden.store.db.query(
+        """SELECT id FROM findings WHERE status = 'open' AND owner = ? COLLATE NOCASE
+           ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1
+                    WHEN 'medium' THEN 2 ELSE 3 END, id""",
+        [email],
+    )
+    return [findings.get_finding(warden.store.db, row["id"]) for row in list(rows)]
+
+
+def _findings_line(warden: Warden, enabled: bool, email: str | None, is_analyst: bool) -> str:
+    if not enabled:
+        return _state_line(False, "Sharing you own that breaks policy")
+    mine = _my_open_findings(warden, email)
+    line = f"You have {len(mine)} open." if mine else "Nothing of yours is overshared. Thank you!"
+    if is_analyst:
+        everyone = len(findings.open_findings(warden.store.db))
+        line += f" Across the company: {everyone} open."
+    return line
+
+
+def _finding_blocks(warden: Warden, email: str | None) -> list[dict]:
+    blocks: list[dict] = []
+    mine = _my_open_findings(warden, email)
+    for finding in mine[:HOME_FINDINGS_LISTED]:
+        blocks += views_findings.finding_blocks(finding, state_line(warden.store.db, finding))
+    if len(mine) > HOME_FINDINGS_LISTED:
+        more = len(mine) - HOME_FINDINGS_LISTED
+        blocks.append(views.section(f"…and {more} more; fixing these first brings them here."))
+    return blocks
