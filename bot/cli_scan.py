@@ -38,7 +38,7 @@ def run_scan(settings: Settings, policy: Policy, args: argparse.Namespace) -> in
     scan = DriveScan(workspace, policy.scanners.drive, policy.company.domains)
     if args.dry_run:
         return _dry_run(scan)
-    return _record(settings, scan, workspace, args.incremental)
+    return _record(settings, policy, scan, workspace, args.incremental)
 
 
 def _dry_run(scan: DriveScan) -> int:
@@ -52,19 +52,48 @@ def _dry_run(scan: DriveScan) -> int:
     return EXIT_FINDINGS if found else EXIT_OK
 
 
-def _record(settings: Settings, scan: DriveScan, workspace, incremental: bool) -> int:
+def _record(
+    settings: Settings, policy: Policy, scan: DriveScan, workspace, incremental: bool
+) -> int:
     from state import Store
     from workflows.drive_scan import DriveScanRun
 
     with Store(settings.db_path) as store:
         run = DriveScanRun(store, scan, workspace.requests)
         outcome = run.incremental() if incremental else run.full()
+        _notify(settings, policy, store, workspace, outcome)
     print(
         f"scan run {outcome.run_id} ({outcome.kind}): {outcome.files_seen} files, "
         f"{len(outcome.new_ids)} new, {outcome.ongoing} ongoing, "
         f"{len(outcome.resolved_ids)} resolved, {len(outcome.failed_scopes)} scopes failed"
     )
     return EXIT_FINDINGS if outcome.new_ids or outcome.ongoing else EXIT_OK
+
+
+def _notify(settings: Settings, policy: Policy, store, workspace, outcome) -> None:
+    """Queue the owners' DMs and, with a Slack token at hand, send them now.
+
+    Without SLACK_BOT_TOKEN the messages wait in the outbox for the running bot.
+    """
+    from bot.app import outbox_client
+    from bot.drive import findings_workflow
+    from bot.findings_notifier import SlackFindingsNotifier
+    from bot.sender import OutboxSender
+    from integrations.slack_directory import SlackDirectory
+    from workflows.people import People
+
+    if not settings.slack_bot_token:
+        print("warden: SLACK_BOT_TOKEN is not set; the running bot will tell the owners",
+              file=sys.stderr)  # fmt: skip
+        return
+    client = outbox_client(settings)
+    people = People(store, SlackDirectory(client), policy)
+    findings_workflow(store, people, policy, workspace).after_scan(
+        outcome.run_id, outcome.new_ids, outcome.resolved_ids
+    )
+    hooks = SlackFindingsNotifier(policy).hooks()
+    while OutboxSender(store, client, on_sent=hooks).drain():
+        pass
 
 
 def format_table(found: list[Finding]) -> str:

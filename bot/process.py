@@ -122,7 +122,7 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
             deliveries.forget_older_than(db, utcnow() - DELIVERY_MEMORY)
 
     def send_reminders() -> None:
-        if warden.findings.send_due_reminders():
+        if warden.findings.notify_pending() + warden.findings.send_due_reminders():
             warden.sender.wake()
 
     def scan_drive() -> None:

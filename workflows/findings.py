@@ -92,6 +92,25 @@ class FindingsWorkflow:
         for owner, items in by_owner.items():
             self._notify_owner(run_id, owner, _most_severe_first(items))
 
+    def notify_pending(self) -> int:
+        """Tell owners about open findings nobody told them of yet.
+
+        Normally `after_scan` does it; this catches findings recorded by a scan
+        that stopped (or a CLI scan without Slack) before its DMs were queued.
+        """
+        rows = list(
+            self._store.db.query(
+                """SELECT id, last_seen_run FROM findings
+                   WHERE status = 'open' AND notified_at IS NULL"""
+            )
+        )
+        by_run: dict[int, list[int]] = defaultdict(list)
+        for row in rows:
+            by_run[row["last_seen_run"]].append(row["id"])
+        for run_id, ids in sorted(by_run.items()):
+            self.notify_new(run_id, ids)
+        return len(rows)
+
     def _notify_owner(self, run_id: int, owner: str, items: list[dict]) -> None:
         person = self._people.by_email(owner) if "@" in owner else None
         first_reminder = utcnow() + self._reminders.cadence[0]
