@@ -128,13 +128,15 @@ class Drive:
             includeItemsFromAllDrives=True, supportsAllDrives=True,
         )  # fmt: skip
 
-    def permissions(self, file_id: str) -> list[dict]:
+    def permissions(self, file_id: str, as_admin: bool = False) -> list[dict]:
+        """Every permission of a file; `as_admin` reads a shared drive we are not in."""
         found, token = [], None
         while True:
             page = self._execute(
                 "drive.permissions.list",
                 self._service.permissions().list(
                     fileId=file_id, supportsAllDrives=True, pageToken=token,
+                    useDomainAdminAccess=as_admin or None,
                     fields=f"nextPageToken,permissions({PERMISSION_FIELDS},permissionDetails)",
                 ),
             )  # fmt: skip
@@ -150,9 +152,12 @@ class Drive:
         self._execute("drive.permissions.delete", request)
 
     def create_permission(self, file_id: str, body: dict, notify: bool = False) -> dict:
+        # Drive refuses sendNotificationEmail, even false, on domain and anyone
+        # permissions: there is nobody to mail.
+        mailable = body.get("type") in ("user", "group")
         request = self._service.permissions().create(
-            fileId=file_id, body=body, sendNotificationEmail=notify, supportsAllDrives=True,
-            fields=PERMISSION_FIELDS,
+            fileId=file_id, body=body, supportsAllDrives=True, fields=PERMISSION_FIELDS,
+            sendNotificationEmail=notify if mailable else None,
         )  # fmt: skip
         return self._execute("drive.permissions.create", request)
 

@@ -25,6 +25,7 @@ from scanners.drive_rules import DriveFile, Finding, Permission, findings_for
 log = logging.getLogger(__name__)
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
+ROLE_ORDER = {"organizer": 0, "fileOrganizer": 1, "writer": 2, "commenter": 3, "reader": 4}
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Page:
     files_seen: int
     file_ids: list[str]
     resume_token: str | None
+    act_as: str | None = None  # who can change these files' sharing (shared drives)
 
 
 @dataclass
@@ -72,6 +74,8 @@ class DriveScan:
         # whole company, and listings do not arrive parents-first. A file in
         # a sub-folder of an excluded folder is therefore still reported.
         self._excluded_folders = set(policy.exclude.folders)
+        self._drive_members_cache: dict[str, list[dict]] = {}
+        self._act_as: dict[str, str] = {}
 
     def scopes(self) -> Iterator[str]:
         """Every scope, users first (sorted by the directory), then shared drives."""
@@ -138,19 +142,45 @@ class DriveScan:
                 permissions = drive.permissions(raw["id"])
             found += findings_for(_file(raw, permissions or [], scope), self._policy, self._company)
         ids = [raw["id"] for raw in files]
-        return Page(scope, found, len(files), ids, next_token)
+        return Page(scope, found, len(files), ids, next_token, self._act_as.get(scope))
 
     def _drive_members(self, drive: Drive, drive_id: str, scope: str) -> Page:
         """The shared drive's own permissions, checked once for all its items."""
         raw = {"id": drive_id, "name": f"Shared drive {drive_id}", "webViewLink": ""}
-        drive_file = _file(raw, drive.permissions(drive_id), scope, inherited_too=True)
-        return Page(scope, findings_for(drive_file, self._policy, self._company), 0, [], None)
+        members = self._members(drive_id)
+        drive_file = _file(raw, members, scope, inherited_too=True)
+        found = findings_for(drive_file, self._policy, self._company)
+        return Page(scope, found, 0, [], None, self._workspace.admin_email)
 
     def _drive_for(self, scope: str) -> tuple[Drive, str | None]:
         kind, _, name = scope.partition(":")
         if kind == "drive":
-            return self._workspace.drive(self._workspace.admin_email), name
+            self._act_as[scope] = self._member_to_act_as(name)
+            return self._workspace.drive(self._act_as[scope]), name
         return self._workspace.drive(name), None
+
+    def _members(self, drive_id: str) -> list[dict]:
+        if drive_id not in self._drive_members_cache:
+            admin = self._workspace.drive(self._workspace.admin_email)
+            self._drive_members_cache[drive_id] = admin.permissions(drive_id, as_admin=True)
+        return self._drive_members_cache[drive_id]
+
+    def _member_to_act_as(self, drive_id: str) -> str:
+        """A company member of the shared drive: only members may list its files.
+
+        An admin may read a drive's members without being one, but files.list
+        has no admin access, so the scan acts as an organizer (or any member).
+        """
+        members = [
+            p for p in self._members(drive_id)
+            if p.get("type") == "user" and _domain(p.get("emailAddress")) in self._company
+        ]  # fmt: skip
+        members.sort(key=lambda p: ROLE_ORDER.get(p.get("role"), len(ROLE_ORDER)))
+        return members[0]["emailAddress"].lower() if members else self._workspace.admin_email
+
+
+def _domain(email: str | None) -> str:
+    return (email or "").rpartition("@")[2].lower()
 
 
 def _still_there(change: dict) -> bool:

@@ -40,9 +40,12 @@ class DriveRemediator:
         return f"removed access for {details['shared_with']}"
 
     def _acting_user(self, finding: dict) -> str:
-        # Shared-drive items have the drive as owner; the admin acts for them.
+        # Shared-drive items have the drive as owner: the scan noted a member
+        # who can change their sharing.
         owner = finding["owner"]
-        return owner if "@" in owner else self._workspace.admin_email
+        if "@" in owner:
+            return owner
+        return finding["details"].get("act_as") or self._workspace.admin_email
 
     def _delete(self, drive, file_id: str, permission_id: str) -> None:
         try:

@@ -40,7 +40,7 @@ class ScanOutcome:
     requests: dict[str, int]
 
 
-def as_seen(finding: Finding, scope: str) -> Seen:
+def as_seen(finding: Finding, scope: str, act_as: str | None = None) -> Seen:
     return Seen(
         fingerprint=finding.fingerprint,
         scanner=SCANNER,
@@ -55,6 +55,7 @@ def as_seen(finding: Finding, scope: str) -> Seen:
             "shared_with": finding.shared_with,
             "role": finding.role,
             "link": finding.link,
+            "act_as": act_as,
         },
     )
 
@@ -111,7 +112,7 @@ class DriveScanRun:
         with self._store.transaction() as db:
             if isinstance(event, Page):
                 new, ongoing = findings.record_seen(
-                    db, run_id, [as_seen(f, event.scope) for f in event.findings]
+                    db, run_id, [as_seen(f, event.scope, event.act_as) for f in event.findings]
                 )
                 outcome.new_ids += new
                 outcome.ongoing += ongoing
