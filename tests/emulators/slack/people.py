@@ -103,6 +103,26 @@ class PersonActions:
         )
         return self._interact("interactive", payload, None, f"click on {action_id!r}")
 
+    def forge_click(
+        self, user_id: str, channel_id: str, message_ts: str, action_id: str
+    ) -> Delivery:
+        """Send the click a tampered client could send: ``user_id`` presses a button on
+        a message they cannot see (someone else's DM). Slack signs what it relays but
+        does not stop a member replaying another message's action ids, so the app
+        must check who clicked. For security tests only.
+        """
+        ws = self.workspace
+        user = ws.user(user_id)
+        channel = ws.conversation(channel_id)
+        message = ws.message(channel.id, message_ts)
+        block_id, button = _find_button(message.blocks, action_id, None, f"message {message_ts}")
+        url = self.responder.new_url(self.base_url, user.id, channel.id, message)
+        action = payloads.button_action(ws, block_id, button)
+        payload = payloads.message_block_actions(
+            ws, user, channel, message, action, url, ws.issue_trigger(user.id)
+        )
+        return self._interact("interactive", payload, None, f"forged click on {action_id!r}")
+
     def click_view_button(
         self, user_id: str, action_id: str, value: str | None = None
     ) -> Delivery:
