@@ -202,3 +202,47 @@ def test_invalid_rule_in_the_policy_points_at_its_line(drive_workdir, slack):
 
     assert result.returncode == 2
     assert "line 11" in result.stderr and "critical" in result.stderr
+
+
+def test_snooze_hides_the_buttons_until_the_day_after(running, slack, alice):
+    """Snooze 1 day: the DM says until when, and the finding waits."""
+    dm = first_dm(alice)
+
+    slack.click_button(alice.user_id, dm["channel"], dm["ts"], button(dm, "finding_snooze_1d:"))
+
+    slack.wait_for(lambda: "Snoozed until" in all_text(current(slack, dm)), timeout=10,
+                   message="the DM does not say it is snoozed")  # fmt: skip
+    assert "finding_fix:" not in json.dumps(current(slack, dm)["blocks"])
+
+
+def test_app_home_lists_my_findings_with_their_buttons(running, slack, alice, google, public_plan):
+    """The Home tab shows Alice's open finding; its Fix button works from there too."""
+    first_dm(alice)
+    alice.opens_home()
+    home = slack.wait_for(
+        lambda: (h := alice.home()) and "Launch plan" in all_text(h) and h, timeout=10,
+        message="the Home tab does not list the finding",
+    )  # fmt: skip
+    assert "You have 1 open" in all_text(home)
+
+    slack.click_view_button(alice.user_id, button(home, "finding_fix:"))
+
+    slack.wait_for(
+        lambda: not any(p["type"] == "anyone" for p in google.permissions(public_plan)),
+        timeout=10, message="the fix from the Home tab did nothing",
+    )  # fmt: skip
+
+
+def test_dry_run_prints_the_findings_and_exits_1(slack, google, drive_workdir, public_plan):
+    """`warden scan drive --dry-run` lists what it would report, without Slack."""
+    env = {
+        "GOOGLE_SERVICE_ACCOUNT_FILE": str(drive_workdir / "google-key.json"),
+        "GOOGLE_ADMIN_EMAIL": ADMIN,
+        "GOOGLE_API_ENDPOINT": google.url,
+    }
+
+    result = WardenProcess(slack, drive_workdir, env).cli("scan", "drive", "--dry-run")
+
+    assert result.returncode == 1
+    assert "anyone_with_link" in result.stdout and "Launch plan" in result.stdout
+    assert slack.call_count("chat.postMessage") == 0
