@@ -53,6 +53,7 @@ DELIVERY_MEMORY = timedelta(days=1)
 # catch the start of someone's day.
 REMINDER_SWEEP = timedelta(minutes=5)
 EXIT_STOPPED_BY_WATCHDOG = 3
+MAIN_THREAD_SLICE = 0.5
 
 
 def run(settings: Settings, policy: Policy) -> int:
@@ -80,7 +81,7 @@ def run(settings: Settings, policy: Policy) -> int:
             scheduler.start()
             handler = _socket_handler(build_app(warden, client, executor), settings, started)
             if _until_stopped(stop, "socket.connect_retry", lambda: _connect(handler)):
-                stop.wait()
+                wait_in_slices(stop)
     except SlackApiError as error:
         # invalid_auth, account_inactive, not_allowed_token_type: a person must fix this.
         log.error("slack.refused_token", extra={"error": error.response.get("error")})
@@ -158,6 +159,21 @@ def _socket_handler(app, settings: Settings, started: float) -> SocketModeHandle
     return handler
 
 
+def wait_in_slices(stop: threading.Event, seconds: float | None = None) -> None:
+    """Wait for `stop` on the main thread, waking twice a second.
+
+    The kernel may deliver SIGTERM to any thread. Python runs its handler on
+    the main thread, but only once that thread runs bytecode again: a main
+    thread blocked in one long wait would never see the signal.
+    """
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while not stop.is_set():
+        left = MAIN_THREAD_SLICE if deadline is None else deadline - time.monotonic()
+        if left <= 0:
+            return
+        stop.wait(min(left, MAIN_THREAD_SLICE))
+
+
 def _connect(handler: SocketModeHandler) -> None:
     # A URL from a failed attempt may be spent; ask Slack for a new one.
     handler.client.wss_uri = None
@@ -172,7 +188,7 @@ def _until_stopped(stop: threading.Event, event: str, call) -> bool:
     retrying = Retrying(
         retry=retry_if_exception(is_temporary),
         wait=wait_exponential_jitter(multiplier=1, max=30),
-        sleep=stop.wait,
+        sleep=lambda seconds: wait_in_slices(stop, seconds),
         stop=lambda state: stop.is_set(),
         before_sleep=lambda state: log.warning(event, extra={"attempt": state.attempt_number}),
         reraise=True,
