@@ -246,3 +246,14 @@ def test_dry_run_prints_the_findings_and_exits_1(slack, google, drive_workdir, p
     assert result.returncode == 1
     assert "anyone_with_link" in result.stdout and "Launch plan" in result.stdout
     assert slack.call_count("chat.postMessage") == 0
+
+
+def test_only_analysts_start_a_scan(running, slack, eve):
+    """Eve's `/warden scan drive` is refused; nothing is scanned on her word."""
+    eve.runs("/warden scan drive")
+
+    refusal = slack.wait_for(
+        lambda: [e for e in eve.ephemerals() if "Only the security analysts" in all_text(e)],
+        timeout=10, message="Eve was not told why",
+    )  # fmt: skip
+    assert refusal
