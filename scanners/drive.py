@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
 from bot.policy_model import DriveScanner as DrivePolicy
@@ -103,12 +104,21 @@ class DriveScan:
                 yield from self._guarded(scope, lambda s=scope, t=token: self._changes(s, t))
 
     def _guarded(self, scope: str, run) -> Iterator[ScanEvent]:
-        """A scope that cannot be read is reported and skipped; the scan goes on."""
+        """A scope that cannot be read is reported and skipped; the scan goes on.
+
+        That covers Drive refusing (HttpError) and Google's token endpoint
+        refusing to act as the user (RefreshError: a suspended or deleted
+        account, delegation withdrawn).
+        """
         try:
             yield from run()
         except HttpError as error:
             log.warning("drive.scope_failed", extra={"scope": scope, "status": error.resp.status})
             yield ScopeFailed(scope, f"HTTP {error.resp.status}: {error._get_reason()}")
+        except RefreshError as error:
+            log.warning("drive.scope_unauthorized", extra={"scope": scope})
+            reason = error.args[0] if error.args else str(error)
+            yield ScopeFailed(scope, f"cannot act as this user: {reason}")
 
     def _full_scope(self, scope: str, page_token: str | None) -> Iterator[ScanEvent]:
         drive, drive_id = self._drive_for(scope)
@@ -125,9 +135,10 @@ class DriveScan:
     def _changes(self, scope: str, token: str) -> Iterator[ScanEvent]:
         drive, drive_id = self._drive_for(scope)
         for changes, next_token in drive.changes(token, drive_id):
-            files = [c["file"] for c in changes if _still_there(c)]
+            mine = [c for c in changes if _belongs_to(c, scope)]
+            files = [c["file"] for c in mine if _still_there(c)]
             page = self._page(drive, scope, files, None)
-            page.file_ids = [c["fileId"] for c in changes]  # removed ones resolve too
+            page.file_ids = [c["fileId"] for c in mine]  # removed ones resolve too
             yield page
             token = next_token
         yield ScopeDone(scope, token)
@@ -181,6 +192,24 @@ class DriveScan:
 
 def _domain(email: str | None) -> str:
     return (email or "").rpartition("@")[2].lower()
+
+
+def _belongs_to(change: dict, scope: str) -> bool:
+    """Whether this scope judges the changed file.
+
+    A user's feed also names files others shared with them and items of
+    shared drives they belong to; those are judged in their owner's scope
+    (or their drive's), or the same file would be reported, and resolved,
+    from several places.
+    """
+    kind, _, name = scope.partition(":")
+    file = change.get("file")
+    if kind == "drive" or file is None:
+        return True  # a removal carries no file: resolving is scoped by the caller
+    if file.get("driveId"):
+        return False
+    owners = [o.get("emailAddress", "").lower() for o in file.get("owners") or []]
+    return name in owners
 
 
 def _still_there(change: dict) -> bool:

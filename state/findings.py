@@ -84,7 +84,8 @@ def record_seen(db: Database, run_id: int, seen: Iterable[Seen]) -> tuple[list[i
         ).fetchone()
         if row is None:
             new_ids.append(_insert(db, run_id, item, now))
-        elif row[1] == "open":
+        elif row[1] in ("open", "fixing"):
+            # A fix that died half-way leaves "fixing"; seen again, it is open.
             _refresh(db, row[0], run_id, item, now)
             ongoing += 1
         else:
@@ -98,16 +99,20 @@ def resolve_unseen_in_scopes(db: Database, run_id: int, scanner: str) -> list[in
     return _resolve(
         db,
         run_id,
-        """scanner = ? AND status = 'open' AND last_seen_run != ? AND scope IN (
+        """scanner = ? AND status IN ('open', 'fixing') AND last_seen_run != ? AND scope IN (
                SELECT scope FROM scan_scopes WHERE run_id = ? AND status = 'done')""",
         [scanner, run_id, run_id],
     )
 
 
 def resolve_unseen_subjects(
-    db: Database, run_id: int, scanner: str, subject_ids: Iterable[str]
+    db: Database, run_id: int, scanner: str, scope: str, subject_ids: Iterable[str]
 ) -> list[int]:
-    """Resolve open findings on these subjects (files) that this run did not see."""
+    """Resolve open findings of `scope` on these subjects (files) that this run did not see.
+
+    Only the scope's own feed may resolve its findings: a file also appears in
+    the feeds of people it is shared with, and their view proves nothing.
+    """
     resolved: list[int] = []
     ids = list(subject_ids)
     for start in range(0, len(ids), 500):  # SQLite caps bound parameters
@@ -116,8 +121,9 @@ def resolve_unseen_subjects(
         resolved += _resolve(
             db,
             run_id,
-            f"scanner = ? AND status = 'open' AND last_seen_run != ? AND subject_id IN ({marks})",
-            [scanner, run_id, *chunk],
+            f"""scanner = ? AND scope = ? AND status IN ('open', 'fixing')
+                AND last_seen_run != ? AND subject_id IN ({marks})""",
+            [scanner, scope, run_id, *chunk],
         )
     return resolved
 
@@ -157,9 +163,12 @@ def _insert(db: Database, run_id: int, item: Seen, now: str) -> int:
 
 def _refresh(db: Database, finding_id: int, run_id: int, item: Seen, now: str) -> None:
     db.execute(
-        """UPDATE findings SET severity = ?, subject_name = ?, details = ?,
-               last_seen_at = ?, last_seen_run = ? WHERE id = ?""",
-        [item.severity, item.subject_name, json.dumps(item.details), now, run_id, finding_id],
+        """UPDATE findings SET severity = ?, subject_name = ?, details = ?, owner = ?, scope = ?,
+               status = 'open', last_seen_at = ?, last_seen_run = ? WHERE id = ?""",
+        [
+            item.severity, item.subject_name, json.dumps(item.details), item.owner, item.scope,
+            now, run_id, finding_id,
+        ],
     )
 
 

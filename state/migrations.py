@@ -287,7 +287,8 @@ def _findings(db: Database) -> None:
             subject_name TEXT NOT NULL,
             owner TEXT NOT NULL,
             details TEXT NOT NULL DEFAULT '{}',
-            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved', 'fixed')),
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'fixing', 'resolved', 'fixed')),
             first_seen_at TEXT NOT NULL,
             last_seen_at TEXT NOT NULL,
             last_seen_run INTEGER NOT NULL,

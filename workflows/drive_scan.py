@@ -93,7 +93,7 @@ class DriveScanRun:
     def _consume(self, run_id: int, kind: str, events) -> ScanOutcome:
         outcome = ScanOutcome(run_id, kind, [], 0, [], 0, [], {})
         done = self._done_scopes(run_id) if kind == "full" else set()
-        changed_files: list[str] = []
+        changed_files: dict[str, list[str]] = {}
         for event in events:
             self._record(run_id, kind, event, outcome, done, changed_files)
         with self._store.transaction() as db:
@@ -101,9 +101,10 @@ class DriveScanRun:
                 outcome.resolved_ids = findings.resolve_unseen_in_scopes(db, run_id, SCANNER)
                 cursors.delete(db, CHECKPOINT_KEY)
             else:
-                outcome.resolved_ids = findings.resolve_unseen_subjects(
-                    db, run_id, SCANNER, changed_files
-                )
+                for scope, file_ids in changed_files.items():
+                    outcome.resolved_ids += findings.resolve_unseen_subjects(
+                        db, run_id, SCANNER, scope, file_ids
+                    )
             outcome.requests = dict(self._requests)
             self._finish(db, run_id, outcome)
         return outcome
@@ -117,7 +118,8 @@ class DriveScanRun:
                 outcome.new_ids += new
                 outcome.ongoing += ongoing
                 outcome.files_seen += event.files_seen
-                changed_files += event.file_ids if kind == "incremental" else []
+                if kind == "incremental":
+                    changed_files.setdefault(event.scope, []).extend(event.file_ids)
                 if kind == "full":
                     self._save_checkpoint(db, run_id, done, event.scope, event.resume_token)
             elif isinstance(event, ScopeDone):

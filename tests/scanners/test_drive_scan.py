@@ -158,3 +158,58 @@ def test_interrupted_full_scan_resumes_where_it_stopped(google, ws, tmp_path):
     assert before == 2 and len(findings.open_findings(store.db)) == 5
     assert ws.requests["drive.files.list"] == 2 + 1  # Alice's pages 2 and 3, then Bob
     assert findings.get_run(store.db, run_id)["status"] == "finished"
+
+
+def test_a_user_google_will_not_act_as_is_skipped(google, ws, tmp_path):
+    """Alice is suspended after the user list was read: Google refuses to act as her,
+    her scope fails, and the scan finishes with Bob's finding."""
+    store = Store(tmp_path / "w.db")
+    google.share(google.add_file(BOB, "Budget"), "anyone", "reader")
+
+    class SuspendedMidScan(GoogleWorkspace):
+        def users(self):
+            listed = list(super().users())
+            google.set_suspended(ALICE)
+            yield from listed
+
+    suspending = SuspendedMidScan(ws._key_info, ADMIN, google.url)
+    scan = DriveScan(suspending, POLICY.scanners.drive, ["example.com"])
+    outcome = DriveScanRun(store, scan, suspending.requests).full()
+
+    assert outcome.failed_scopes == [f"user:{ALICE}"]
+    assert [findings.get_finding(store.db, i)["subject_name"] for i in outcome.new_ids] == [
+        "Budget"
+    ]
+    assert findings.get_run(store.db, outcome.run_id)["status"] == "partial"
+
+
+def test_a_sharees_feed_neither_claims_nor_resolves_the_owners_file(google, ws, tmp_path):
+    """Alice's public file, shared with Bob too, is judged in Alice's scope only."""
+    store = Store(tmp_path / "w.db")
+    plan = google.add_file(ALICE, "Plan")
+    link = google.share(plan, "anyone", "reader")
+    DriveScanRun(store, scanner(ws), ws.requests).full()
+    google.share(plan, "user", "reader", email=BOB)  # the change reaches Bob's feed too
+    google.deny_user(ALICE)  # and Alice's own feed cannot be read this time
+
+    outcome = DriveScanRun(store, scanner(ws), ws.requests).incremental()
+
+    assert outcome.resolved_ids == [] and outcome.new_ids == []
+    (open_finding,) = findings.open_findings(store.db)
+    assert open_finding["owner"] == ALICE and open_finding["scope"] == f"user:{ALICE}"
+    assert link
+
+
+def test_a_shared_drive_change_is_the_drives_not_its_members(google, ws, tmp_path):
+    """A drive item made public shows up in members' feeds but is reported for the drive."""
+    store = Store(tmp_path / "w.db")
+    drive_id = google.add_shared_drive("Finance", {BOB: "organizer", ALICE: "writer"})
+    DriveScanRun(store, scanner(ws), ws.requests).full()
+    item = google.add_drive_file(drive_id, "Forecast", BOB)
+    google.share(item, "anyone", "reader")
+
+    outcome = DriveScanRun(store, scanner(ws), ws.requests).incremental()
+
+    (finding_id,) = outcome.new_ids
+    finding = findings.get_finding(store.db, finding_id)
+    assert finding["scope"] == f"drive:{drive_id}" and finding["owner"] == drive_id

@@ -80,9 +80,12 @@ def test_incremental_resolution_touches_only_named_files(tmp_path):
 
     with store.transaction() as db:
         run_id = findings.start_run(db, "drive", "incremental")
-        resolved = findings.resolve_unseen_subjects(db, run_id, "drive", ["f2"])
+        resolve = findings.resolve_unseen_subjects
+        resolved = resolve(db, run_id, "drive", "alice@example.com", ["f2"])
+        elsewhere = resolve(db, run_id, "drive", "bob@example.com", ["f1"])
 
     assert [findings.get_finding(store.db, i)["subject_id"] for i in resolved] == ["f2"]
+    assert elsewhere == []  # another scope's feed cannot resolve Alice's finding
 
 
 def test_run_figures_are_kept(tmp_path):
