@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from bot import views_findings as views
 from bot.policy import Policy
+from bot.text import escape
 from state import findings, outbox
 from state.clock import from_iso, utcnow
 
@@ -28,11 +29,13 @@ class SlackFindingsNotifier:
 
     def new_findings(self, db: Database, run_id: int, slack_user_id: str, items: list[dict]):
         payload = {outbox.DM_USER: slack_user_id, **views.owner_dm(items)}
-        outbox.enqueue(db, "chat.postMessage", payload, f"{DM_HOOK}:{run_id}:{slack_user_id}")
+        outbox.enqueue(db, "chat.postMessage", payload, _message_key(run_id, items))
 
-    def unowned_findings(self, db: Database, owner: str, items: list[dict]) -> None:
+    def unowned_findings(self, db: Database, run_id: int, owner: str, items: list[dict]):
+        """Findings nobody in Slack owns (a shared drive, a departed user): the analysts'
+        channel gets the same buttons, which only analysts may press."""
         payload = {"channel": self._channel, **views.unowned(len(items), owner, items)}
-        outbox.enqueue(db, "chat.postMessage", payload)
+        outbox.enqueue(db, "chat.postMessage", payload, _message_key(run_id, items))
 
     def refresh_dm(self, db: Database, channel: str, ts: str) -> None:
         """Re-render an owner's DM from the current state of every finding in it."""
@@ -43,12 +46,16 @@ class SlackFindingsNotifier:
 
     def reminder(self, db: Database, slack_user_id: str, finding: dict, number: int) -> None:
         payload = {outbox.DM_USER: slack_user_id, **views.reminder_dm(finding, number)}
-        outbox.enqueue(db, "chat.postMessage", payload, f"reminder:{finding['id']}:{number}")
+        # Keyed by the due time too: after an exception the cadence starts over
+        # and reminder 1 must not be mistaken for the first cycle's.
+        key = f"reminder:{finding['id']}:{number}:{finding['next_reminder_at']}"
+        outbox.enqueue(db, "chat.postMessage", payload, key)
 
     def escalation(self, db: Database, finding: dict, owner_slack_id: str | None) -> None:
-        who = f"<@{owner_slack_id}>" if owner_slack_id else finding["owner"]
+        who = f"<@{owner_slack_id}>" if owner_slack_id else escape(finding["owner"])
         payload = {"channel": self._channel, **views.escalation(finding, who)}
-        outbox.enqueue(db, "chat.postMessage", payload, f"escalation:{finding['id']}")
+        key = f"escalation:{finding['id']}:{finding['next_reminder_at']}"
+        outbox.enqueue(db, "chat.postMessage", payload, key)
 
     def exception_requested(self, db: Database, finding: dict, request: dict) -> None:
         card = views.exception_request(finding, request, f"<@{request['requester']}>")
@@ -99,14 +106,22 @@ def _findings_in(db: Database, channel: str, ts: str) -> list[dict]:
     return sorted(items, key=lambda f: (rank[f["severity"]], f["subject_name"].lower()))
 
 
+def _message_key(run_id: int, items: list[dict]) -> str:
+    # The ids make the key unique per message and tell the hook which
+    # findings the message lists (`refresh_dm` re-renders exactly those).
+    ids = ",".join(str(f["id"]) for f in items)
+    return f"{DM_HOOK}:{run_id}:{ids}"
+
+
 def _remember_dm(db: Database, dedup_key: str, sent: dict) -> None:
-    _, run_id, slack_user_id = dedup_key.split(":")
-    db.execute(
-        """UPDATE findings SET dm_channel = ?, dm_ts = ?
-           WHERE notified_run = ? AND dm_ts IS NULL AND owner IN (
-               SELECT email FROM people WHERE slack_user_id = ?)""",
-        [sent.get("channel"), sent.get("ts"), int(run_id), slack_user_id],
-    )
+    ids = [int(i) for i in dedup_key.split(":")[2].split(",")]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        db.execute(
+            f"UPDATE findings SET dm_channel = ?, dm_ts = ? WHERE id IN ({marks})",
+            [sent.get("channel"), sent.get("ts"), *chunk],
+        )
 
 
 def _remember_card(db: Database, dedup_key: str, sent: dict) -> None:

@@ -111,20 +111,30 @@ def reminder_dm(finding: dict, number: int) -> dict:
 
 
 def escalation(finding: dict, owner_mention: str) -> dict:
+    if finding["reminders_sent"]:
+        why = f"{owner_mention} has not dealt with it after {finding['reminders_sent']} reminders"
+    else:
+        why = f"nobody in Slack can be reminded (owner: {owner_mention})"
     text = (
-        f":rotating_light: {owner_mention} has not dealt with {file_link(finding)}, which "
-        f"{what_is_wrong(finding)} ({finding['severity']}), after every reminder."
+        f":rotating_light: {file_link(finding)} {what_is_wrong(finding)} "
+        f"({finding['severity']}): {why}."
     )
     return {"text": "A finding was escalated", "blocks": [_section(text)]}
 
 
-def unowned(finding_count: int, owner_email: str, findings: list[dict]) -> dict:
-    lines = [f"• {file_link(f)} {what_is_wrong(f)}" for f in findings[:MAX_LISTED]]
-    text = (
-        f"{finding_count} new finding(s) for {escape(owner_email)}, who has no Slack "
-        "account:\n" + "\n".join(lines)
-    )
-    return {"text": "Findings for someone outside Slack", "blocks": [_section(text)]}
+def unowned(finding_count: int, owner: str, findings: list[dict]) -> dict:
+    """For the security channel: findings nobody in Slack owns, with the usual buttons."""
+    who = f"the shared drive {escape(owner)}" if "@" not in owner else escape(owner)
+    blocks = [
+        _section(f"{finding_count} new finding(s) for {who}, who has no Slack account to DM:")
+    ]
+    for finding in findings[:MAX_LISTED]:
+        blocks += finding_blocks(finding)
+        blocks.append({"type": "divider"})
+    if finding_count > MAX_LISTED:
+        more = finding_count - MAX_LISTED
+        blocks.append(_section(f"…and {more} more; `warden scan drive --dry-run` lists them all."))
+    return {"text": "Findings for someone outside Slack", "blocks": blocks}
 
 
 def thanks(finding: dict) -> str:

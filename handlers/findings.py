@@ -33,6 +33,8 @@ def translated(call: Callable[[], object]) -> object:
         return call()
     except workflow.NotAllowed as refusal:
         raise errors.NotAllowed(str(refusal)) from None
+    except workflow.FixFailed as failed:
+        raise errors.WardenError(str(failed)) from failed
     except LookupError as missing:
         raise errors.NotFound(f"That is gone: {missing}.") from None
     except ValueError as bad:

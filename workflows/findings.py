@@ -32,11 +32,17 @@ class NotAllowed(Exception):
     """The person may not act on this finding; the message says who may."""
 
 
+class FixFailed(Exception):
+    """The outside system refused the fix; the finding is open as before."""
+
+
 class Notifier(Protocol):
     def new_findings(
         self, db: Database, run_id: int, slack_user_id: str, items: list[dict]
     ) -> None: ...
-    def unowned_findings(self, db: Database, owner: str, items: list[dict]) -> None: ...
+    def unowned_findings(
+        self, db: Database, run_id: int, owner: str, items: list[dict]
+    ) -> None: ...
     def refresh_dm(self, db: Database, channel: str, ts: str) -> None: ...
     def reminder(self, db: Database, slack_user_id: str, finding: dict, number: int) -> None: ...
     def escalation(self, db: Database, finding: dict, owner_slack_id: str | None) -> None: ...
@@ -87,7 +93,7 @@ class FindingsWorkflow:
         by_owner: dict[str, list[dict]] = defaultdict(list)
         for finding_id in new_ids:
             finding = findings.get_finding(self._store.db, finding_id)
-            if finding and finding["status"] == "open" and not _silenced(finding):
+            if finding and _needs_telling(finding):
                 by_owner[finding["owner"]].append(finding)
         for owner, items in by_owner.items():
             self._notify_owner(run_id, owner, _most_severe_first(items))
@@ -100,8 +106,10 @@ class FindingsWorkflow:
         """
         rows = list(
             self._store.db.query(
+                # Findings of a scan still running are told when it ends.
                 """SELECT id, last_seen_run FROM findings
-                   WHERE status = 'open' AND notified_at IS NULL"""
+                   WHERE status = 'open' AND notified_at IS NULL AND last_seen_run NOT IN (
+                       SELECT id FROM scan_runs WHERE status = 'running')"""
             )
         )
         by_run: dict[int, list[int]] = defaultdict(list)
@@ -124,7 +132,7 @@ class FindingsWorkflow:
             if person:
                 self._notifier.new_findings(db, run_id, person["slack_user_id"], items)
             else:
-                self._notifier.unowned_findings(db, owner, items)
+                self._notifier.unowned_findings(db, run_id, owner, items)
         log.info("findings.notified", extra={"run_id": run_id, "count": len(items)})
 
     def thank_resolved(self, resolved_ids: list[int]) -> None:
@@ -141,19 +149,43 @@ class FindingsWorkflow:
     # -- buttons --------------------------------------------------------------
 
     def fix(self, finding_id: int, actor: str) -> dict:
-        finding = self._authorized(finding_id, actor)
-        if finding["status"] != "open":
+        """Apply the remediation once, recording the claim before Drive and the result after."""
+        self._authorized(finding_id, actor)
+        with self._store.transaction() as db:
+            claimed = db.execute(
+                "UPDATE findings SET status = 'fixing' WHERE id = ? AND status = 'open'",
+                [finding_id],
+            ).rowcount
+        finding = findings.get_finding(self._store.db, finding_id)
+        if not claimed:
             return finding  # a second click, or fixed meanwhile: nothing to do twice
-        done = self._remediators[finding["scanner"]].fix(finding)
+        try:
+            done = self._remediators[finding["scanner"]].fix(finding)
+        except Exception as error:
+            self._fix_failed(finding_id, actor, error)
+            raise FixFailed(
+                "The fix did not go through, so nothing changed. Try again, or fix the "
+                "sharing in Drive yourself."
+            ) from error
         with self._store.transaction() as db:
             db.execute(
                 """UPDATE findings SET status = 'fixed', resolved_at = ?, next_reminder_at = NULL
-                   WHERE id = ? AND status = 'open'""",
+                   WHERE id = ? AND status IN ('fixing', 'open')""",
                 [to_iso(utcnow()), finding_id],
             )
             audit.record(db, actor, "finding.fixed", f"finding:{finding_id}", {"done": done})
             self._refresh(db, finding)
         return findings.get_finding(self._store.db, finding_id)
+
+    def _fix_failed(self, finding_id: int, actor: str, error: Exception) -> None:
+        with self._store.transaction() as db:
+            db.execute(
+                "UPDATE findings SET status = 'open' WHERE id = ? AND status = 'fixing'",
+                [finding_id],
+            )
+            details = {"error": type(error).__name__}
+            audit.record(db, actor, "finding.fix_failed", f"finding:{finding_id}", details)
+        log.warning("finding.fix_failed", extra={"finding_id": finding_id})
 
     def snooze(self, finding_id: int, actor: str, days: int) -> dict:
         finding = self._authorized(finding_id, actor)
@@ -269,8 +301,10 @@ class FindingsWorkflow:
                 [to_iso(now)],
             )
             db.execute(
-                """UPDATE findings SET silenced_until = NULL, silenced_reason = NULL,
-                       next_reminder_at = ? WHERE status = 'open' AND silenced_until <= ?""",
+                # The cadence starts again: the owner is reminded, not escalated at once.
+            """UPDATE findings SET silenced_until = NULL, silenced_reason = NULL,
+                       next_reminder_at = ?, reminders_sent = 0, escalated_at = NULL
+                   WHERE status = 'open' AND silenced_until <= ?""",
                 [to_iso(now), to_iso(now)],
             )
 
@@ -317,6 +351,10 @@ class FindingsWorkflow:
         request = rows[0]
         request["days"] = request["duration_seconds"] // 86400
         return request
+
+
+def _needs_telling(finding: dict) -> bool:
+    return finding["status"] == "open" and not finding["notified_at"] and not _silenced(finding)
 
 
 def _silenced(finding: dict) -> bool:

@@ -62,16 +62,24 @@ def remediator():
 
 
 @pytest.fixture
-def workflow(store, remediator):
-    reminders = ReminderPolicy(
-        cadence=[timedelta(days=1), timedelta(days=3)], escalate=True,
-        start=time(9), end=time(18), days=["mon", "tue", "wed", "thu", "fri"],
-    )  # fmt: skip
-    people = People(store, Directory(), POLICY)
-    return FindingsWorkflow(
-        store, people, SlackFindingsNotifier(POLICY), {"drive": remediator}, reminders,
-        max_exception=timedelta(days=90),
-    )  # fmt: skip
+def people_workflow_with(store):
+    def build(remediator):
+        reminders = ReminderPolicy(
+            cadence=[timedelta(days=1), timedelta(days=3)], escalate=True,
+            start=time(9), end=time(18), days=["mon", "tue", "wed", "thu", "fri"],
+        )  # fmt: skip
+        people = People(store, Directory(), POLICY)
+        return FindingsWorkflow(
+            store, people, SlackFindingsNotifier(POLICY), {"drive": remediator}, reminders,
+            max_exception=timedelta(days=90),
+        )  # fmt: skip
+
+    return build
+
+
+@pytest.fixture
+def workflow(people_workflow_with, remediator):
+    return people_workflow_with(remediator)
 
 
 def scan(store, *items):
@@ -170,7 +178,7 @@ def test_reminders_wait_for_the_owners_working_hours(store, workflow):
 
     with time_machine.travel(MONDAY_10_BERLIN, tick=False):
         assert workflow.send_due_reminders() == 1
-    assert any(p["key"] == f"reminder:{new[0]}:1" for p in queued(store))
+    assert any((p["key"] or "").startswith(f"reminder:{new[0]}:1:") for p in queued(store))
 
 
 def test_after_the_last_reminder_security_hears_of_it(store, workflow):
@@ -183,7 +191,8 @@ def test_after_the_last_reminder_security_hears_of_it(store, workflow):
             workflow.send_due_reminders()
 
     keys = [p["key"] for p in queued(store) if p["key"]]
-    assert f"reminder:{fid}:1" in keys and f"reminder:{fid}:2" in keys
+    assert any(k.startswith(f"reminder:{fid}:1:") for k in keys)
+    assert any(k.startswith(f"reminder:{fid}:2:") for k in keys)
     escalations = [p for p in queued(store) if (p["key"] or "").startswith("escalation:")]
     assert len(escalations) == 1
     assert "<@U_ALICE>" in json.dumps(escalations[0]["blocks"])
@@ -225,3 +234,88 @@ def test_resolved_finding_thanks_the_owner_in_the_same_dm(store, workflow):
 
     updates = queued(store, "chat.update")
     assert len(updates) == 1 and "thank you" in json.dumps(updates[0]["blocks"])
+
+
+def test_working_hours_are_the_owners_own(store, workflow):
+    """At 08:30 UTC it is 09:30 in Berlin: Alice is reminded; at 07:30 UTC she is not."""
+    with time_machine.travel(datetime(2026, 12, 4, 7, 0, tzinfo=UTC), tick=False):
+        run_id, new = scan(store, seen("a"))
+        workflow.notify_new(run_id, new)
+
+    with time_machine.travel(datetime(2026, 12, 7, 7, 30, tzinfo=UTC), tick=False):
+        assert workflow.send_due_reminders() == 0
+    with time_machine.travel(datetime(2026, 12, 7, 8, 30, tzinfo=UTC), tick=False):
+        assert workflow.send_due_reminders() == 1
+
+
+def test_an_expired_exception_starts_the_reminders_again(store, workflow):
+    """Escalated, then excepted: when the exception ends the owner is reminded, not re-escalated."""
+    with time_machine.travel(MONDAY_10_BERLIN, tick=False):
+        run_id, (fid,) = scan(store, seen("a"))
+        workflow.notify_new(run_id, [fid])
+    for days in (1, 3, 4):
+        with time_machine.travel(MONDAY_10_BERLIN + timedelta(days=days), tick=False):
+            workflow.send_due_reminders()
+    with time_machine.travel(MONDAY_10_BERLIN + timedelta(days=4), tick=False):
+        request = workflow.request_exception(fid, "U_ALICE", "Needed for the audit", 3)
+        workflow.decide_exception(request["id"], "U_SAM", approve=True)
+
+    with time_machine.travel(MONDAY_10_BERLIN + timedelta(days=7, hours=1), tick=False):
+        assert workflow.send_due_reminders() == 1
+
+    reminders = [p for p in queued(store) if (p["key"] or "").startswith(f"reminder:{fid}:1:")]
+    assert len(reminders) == 2  # the first cycle's, and the new cycle's
+    assert len([p for p in queued(store) if (p["key"] or "").startswith("escalation:")]) == 1
+
+
+def test_two_clicks_at_once_fix_once(store, workflow, remediator):
+    """Two people (or two clicks) racing: the claim in the store lets one through."""
+    import threading
+
+    _, (fid,) = scan(store, seen("a"))
+    start = threading.Barrier(2)
+
+    def click(actor):
+        start.wait()
+        workflow.fix(fid, actor)
+
+    threads = [threading.Thread(target=click, args=(actor,)) for actor in ("U_ALICE", "U_SAM")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert remediator.fixed == [fid]
+
+
+def test_a_fix_drive_refuses_leaves_the_finding_open(store, people_workflow_with):
+    """Drive says no: the finding is open as before, the failure is audited, the person told."""
+    from workflows.findings import FixFailed
+
+    class Refusing:
+        def fix(self, finding):
+            raise RuntimeError("403 insufficientFilePermissions")
+
+    workflow = people_workflow_with(Refusing())
+    _, (fid,) = scan(store, seen("a"))
+
+    with pytest.raises(FixFailed, match="nothing changed"):
+        workflow.fix(fid, "U_ALICE")
+
+    assert findings.get_finding(store.db, fid)["status"] == "open"
+    assert "finding.fix_failed" in [row["action"] for row in store.db["audit_log"].rows]
+
+
+def test_findings_of_a_running_scan_wait_for_it_and_nobody_is_told_twice(store, workflow):
+    """The sweep leaves a running scan's findings alone; after the scan, one DM."""
+    run_id, new = scan(store, seen("a"))
+
+    assert workflow.notify_pending() == 0  # the scan is still running
+    with store.transaction() as db:
+        findings.finish_run(db, run_id, "finished")
+    workflow.notify_new(run_id, new)
+    workflow.notify_pending()
+    workflow.notify_new(run_id, new)
+
+    dms = [p for p in queued(store, "chat.postMessage") if p.get("dm_user") == "U_ALICE"]
+    assert len(dms) == 1
