@@ -56,11 +56,15 @@ def _record(
     settings: Settings, policy: Policy, scan: DriveScan, workspace, incremental: bool
 ) -> int:
     from state import Store
-    from workflows.drive_scan import DriveScanRun
+    from workflows.drive_scan import DriveScanRun, ScanBusy
 
     with Store(settings.db_path) as store:
         run = DriveScanRun(store, scan, workspace.requests)
-        outcome = run.incremental() if incremental else run.full()
+        try:
+            outcome = run.incremental() if incremental else run.full()
+        except ScanBusy as busy:
+            print(f"warden: {busy}; wait for it, or use --dry-run", file=sys.stderr)
+            return EXIT_USAGE
         _notify(settings, policy, store, workspace, outcome)
     print(
         f"scan run {outcome.run_id} ({outcome.kind}): {outcome.files_seen} files, "

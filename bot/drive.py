@@ -16,7 +16,7 @@ from scanners.drive import DriveScan
 from state import Store
 from state.clock import from_iso, utcnow
 from workflows.drive_fix import DriveRemediator
-from workflows.drive_scan import CHECKPOINT_KEY, DriveScanRun, ScanOutcome
+from workflows.drive_scan import CHECKPOINT_KEY, DriveScanRun, ScanBusy, ScanOutcome
 from workflows.findings import FindingsWorkflow, ReminderPolicy
 from workflows.people import People
 
@@ -68,6 +68,9 @@ class DriveScanJob:
             return None
         try:
             return self._scan(force_full)
+        except ScanBusy as busy:
+            log.info("drive.scan_skipped", extra={"reason": str(busy)})
+            return None
         finally:
             self.lock.release()
 

@@ -10,18 +10,35 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from scanners.drive import DriveScan, Page, Resume, ScanEvent, ScopeDone, ScopeFailed
 from scanners.drive_rules import Finding
 from state import Store, audit, cursors, findings
+from state.clock import from_iso, to_iso, utcnow
 from state.findings import Seen
 
 log = logging.getLogger(__name__)
 
 SCANNER = "drive"
 CHECKPOINT_KEY = "drive:full-scan"
+LEASE_KEY = "drive:scan-lease"
+# A scan that holds the lease longer than this is taken to have died.
+LEASE_TTL = timedelta(hours=2)
+# A full scan that dies this many times at the same checkpoint is given up:
+# whatever kills it would otherwise block every scan after it.
+MAX_RESUMES = 3
+
+
+class ScanBusy(Exception):
+    """Another process (the bot, or a `warden scan`) is scanning Drive right now."""
 
 
 def change_token_key(scope: str) -> str:
@@ -38,6 +55,21 @@ class ScanOutcome:
     files_seen: int
     failed_scopes: list[str]
     requests: dict[str, int]
+
+
+def _alive(holder: str) -> bool:
+    """Whether a lease holder may still be running: a process on this host that
+    died (a crash, a kill) frees its lease at once, not after the TTL."""
+    host, pid, _thread = holder.split(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def as_seen(finding: Finding, scope: str, act_as: str | None = None) -> Seen:
@@ -69,22 +101,50 @@ class DriveScanRun:
         self._requests = requests
 
     def full(self) -> ScanOutcome:
-        run_id, resume = self._start_or_resume("full")
-        return self._consume(run_id, "full", self._scan.full(resume))
+        with self._lease():
+            run_id, resume = self._start_or_resume("full")
+            return self._consume(run_id, "full", self._scan.full(resume))
 
     def incremental(self) -> ScanOutcome:
+        with self._lease():
+            with self._store.transaction() as db:
+                run_id = findings.start_run(db, SCANNER, "incremental")
+            tokens = self._change_tokens()
+            return self._consume(run_id, "incremental", self._scan.incremental(tokens))
+
+    @contextmanager
+    def _lease(self) -> Iterator[None]:
+        """One Drive scan at a time across processes, recorded in the store."""
+        holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        now = utcnow()
         with self._store.transaction() as db:
-            run_id = findings.start_run(db, SCANNER, "incremental")
-        tokens = self._change_tokens()
-        return self._consume(run_id, "incremental", self._scan.incremental(tokens))
+            held = cursors.get(db, LEASE_KEY)
+            if held:
+                lease = json.loads(held)
+                other = lease["holder"] != holder
+                if other and from_iso(lease["until"]) > now and _alive(lease["holder"]):
+                    raise ScanBusy(f"a Drive scan is already running ({lease['holder']})")
+            until = to_iso(now + LEASE_TTL)
+            cursors.put(db, LEASE_KEY, json.dumps({"holder": holder, "until": until}))
+        try:
+            yield
+        finally:
+            with self._store.transaction() as db:
+                cursors.delete(db, LEASE_KEY)
 
     def _start_or_resume(self, kind: str) -> tuple[int, Resume | None]:
         saved = cursors.get(self._store.db, CHECKPOINT_KEY)
         if saved:
             checkpoint = json.loads(saved)
-            log.info("drive.scan_resumed", extra={"run_id": checkpoint["run_id"]})
-            resume = Resume(set(checkpoint["done"]), checkpoint["scope"], checkpoint["token"])
-            return checkpoint["run_id"], resume
+            attempts = checkpoint.get("attempts", 0) + 1
+            if attempts <= MAX_RESUMES:
+                checkpoint["attempts"] = attempts
+                with self._store.transaction() as db:
+                    cursors.put(db, CHECKPOINT_KEY, json.dumps(checkpoint))
+                log.info("drive.scan_resumed", extra={"run_id": checkpoint["run_id"]})
+                resume = Resume(set(checkpoint["done"]), checkpoint["scope"], checkpoint["token"])
+                return checkpoint["run_id"], resume
+            self._abandon(checkpoint["run_id"])
         with self._store.transaction() as db:
             run_id = findings.start_run(db, SCANNER, kind)
             self._save_checkpoint(db, run_id, set(), None, None)
@@ -146,6 +206,14 @@ class DriveScanRun:
             {"scanner": SCANNER, "kind": outcome.kind, "status": status,
              "new": len(outcome.new_ids), "resolved": len(outcome.resolved_ids)},
         )  # fmt: skip
+
+    def _abandon(self, run_id: int) -> None:
+        with self._store.transaction() as db:
+            errors = [{"error": f"gave up after {MAX_RESUMES} resumes at the same checkpoint"}]
+            findings.finish_run(db, run_id, "failed", errors=errors)
+            cursors.delete(db, CHECKPOINT_KEY)
+            audit.record(db, "warden", "scan.abandoned", f"scan_run:{run_id}", {})
+        log.error("drive.scan_abandoned", extra={"run_id": run_id})
 
     def _save_checkpoint(self, db, run_id, done, scope, token) -> None:
         value = {"run_id": run_id, "done": sorted(done), "scope": scope, "token": token}

@@ -213,3 +213,48 @@ def test_a_shared_drive_change_is_the_drives_not_its_members(google, ws, tmp_pat
     (finding_id,) = outcome.new_ids
     finding = findings.get_finding(store.db, finding_id)
     assert finding["scope"] == f"drive:{drive_id}" and finding["owner"] == drive_id
+
+
+def test_one_scan_at_a_time_but_a_dead_holder_frees_the_lease(google, ws, tmp_path):
+    """A scan held by a live process refuses a second; one held by a dead process does not."""
+    import json
+    import socket
+
+    from state import cursors
+    from state.clock import to_iso, utcnow
+    from workflows.drive_scan import LEASE_KEY, LEASE_TTL, ScanBusy
+
+    store = Store(tmp_path / "w.db")
+    until = to_iso(utcnow() + LEASE_TTL)
+    live = f"{socket.gethostname()}:1:0"  # pid 1 is always alive
+    with store.transaction() as db:
+        cursors.put(db, LEASE_KEY, json.dumps({"holder": live, "until": until}))
+
+    with pytest.raises(ScanBusy):
+        DriveScanRun(store, scanner(ws), ws.requests).full()
+
+    dead = f"{socket.gethostname()}:999999:0"
+    with store.transaction() as db:
+        cursors.put(db, LEASE_KEY, json.dumps({"holder": dead, "until": until}))
+    outcome = DriveScanRun(store, scanner(ws), ws.requests).full()
+    assert findings.get_run(store.db, outcome.run_id)["status"] == "finished"
+
+
+def test_a_scan_that_keeps_dying_is_given_up(google, ws, tmp_path):
+    """Three resumes at one checkpoint, then the run is marked failed and a fresh one starts."""
+    import json
+
+    from state import cursors
+    from workflows.drive_scan import CHECKPOINT_KEY, MAX_RESUMES
+
+    store = Store(tmp_path / "w.db")
+    with store.transaction() as db:
+        stuck = findings.start_run(db, "drive", "full")
+        checkpoint = {"run_id": stuck, "done": [], "scope": None, "token": None,
+                      "attempts": MAX_RESUMES}  # fmt: skip
+        cursors.put(db, CHECKPOINT_KEY, json.dumps(checkpoint))
+
+    outcome = DriveScanRun(store, scanner(ws), ws.requests).full()
+
+    assert outcome.run_id != stuck
+    assert findings.get_run(store.db, stuck)["status"] == "failed"
