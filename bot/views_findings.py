@@ -100,7 +100,9 @@ def owner_dm(findings: list[dict], states: dict[int, str] | None = None) -> dict
         blocks += finding_blocks(finding, states.get(finding["id"]))
         blocks.append({"type": "divider"})
     if more > 0:
-        blocks.append(_section(f"…and {more} more. Open my *Home* tab to see them all."))
+        blocks.append(
+            _section(f"…and {more} more. My *Home* tab lists your open ones, most severe first.")
+        )
     return {"text": f"{count.capitalize()} of yours need a sharing fix", "blocks": blocks}
 
 

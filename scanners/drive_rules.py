@@ -74,18 +74,12 @@ def rule_for(permission: Permission, policy: DriveScanner, company: Collection[s
     return "outside_user"
 
 
-def findings_for(
-    file: DriveFile,
-    policy: DriveScanner,
-    company: Collection[str],
-    excluded_folders: Collection[str] = (),
-) -> list[Finding]:
+def findings_for(file: DriveFile, policy: DriveScanner, company: Collection[str]) -> list[Finding]:
     """Every rule the file's sharing breaks, unless the file is excluded.
 
-    `excluded_folders` holds the excluded folders the caller found among the
-    file's ancestors; a direct parent listed in the policy counts too.
+    A folder exclusion covers the files directly in it (see scanners/drive.py).
     """
-    if _excluded(file, policy, excluded_folders):
+    if _excluded(file, policy):
         return []
     found = []
     for permission in file.permissions:
@@ -114,11 +108,11 @@ def most_severe_first(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.file_name.lower()))
 
 
-def _excluded(file: DriveFile, policy: DriveScanner, excluded_folders: Collection[str]) -> bool:
+def _excluded(file: DriveFile, policy: DriveScanner) -> bool:
     exclude = policy.exclude
     if file.id in exclude.files or file.owner.lower() in exclude.owners:
         return True
-    return bool(excluded_folders) or any(parent in exclude.folders for parent in file.parents)
+    return any(parent in exclude.folders for parent in file.parents)
 
 
 def _shared_with(permission: Permission) -> str:

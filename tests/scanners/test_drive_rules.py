@@ -90,10 +90,3 @@ def test_excluded_files_folders_and_owners_are_skipped(exclude):
     policy = drive_policy(f"    exclude:\n      {exclude}\n")
 
     assert findings_for(a_file(Permission("p", "anyone", "reader")), policy, COMPANY) == []
-
-
-def test_excluded_ancestor_folder_found_by_the_caller_counts():
-    """A file deep inside an excluded folder is skipped when the scanner says so."""
-    file = a_file(Permission("p", "anyone", "reader"), parents=("sub",))
-
-    assert findings_for(file, drive_policy(), COMPANY, excluded_folders={"top"}) == []
