@@ -313,6 +313,24 @@ class Scanners(_Section):
     github: GithubScanner = GithubScanner()
 
 
+Approver = Literal["owner", "analyst"]
+
+
+class AutoApprove(_Section):
+    """Requests this small are applied without waiting for anyone."""
+
+    roles: list[str] = []
+    max_duration: Duration = timedelta(days=1)
+
+
+class DriveAutoApprove(AutoApprove):
+    roles: Annotated[list[DriveRole], _list_of("a list of Drive roles")] = []
+
+
+class GithubAutoApprove(AutoApprove):
+    roles: Annotated[list[GithubRole], _list_of("a list of GitHub roles")] = []
+
+
 class DriveGrants(_Section):
     max_duration: Duration = timedelta(days=30)
     roles: Annotated[list[DriveRole], _list_of("a list of Drive roles", True)] = [
@@ -320,6 +338,9 @@ class DriveGrants(_Section):
         "commenter",
         "writer",
     ]
+    approver: Approver = "owner"
+    notify_grantee: bool = True
+    auto_approve: DriveAutoApprove = DriveAutoApprove()
 
 
 class GithubGrants(_Section):
@@ -329,6 +350,8 @@ class GithubGrants(_Section):
         "triage",
         "push",
     ]
+    approver: Approver = "owner"
+    auto_approve: GithubAutoApprove = GithubAutoApprove()
 
 
 class Grants(_Section):
@@ -338,6 +361,7 @@ class Grants(_Section):
     allowed_domains: Domains = []
     denied_domains: Domains = []
     remind_before_expiry: Duration = timedelta(days=1)
+    request_timeout: Duration = timedelta(days=2)
 
     @model_validator(mode="after")
     def _allowed_or_denied(self) -> "Grants":
