@@ -335,3 +335,42 @@ def _findings(db: Database) -> None:
             updated_at TEXT NOT NULL
         )"""
     )
+
+
+@migration(7, "grants")
+def _grants(db: Database) -> None:
+    # A grant's life: requested -> approved -> active -> revoked, or denied /
+    # expired (nobody decided) / failed (the outside system refused). It is
+    # `approved` before the API call and `active` with what was created after
+    # it, so a crash in between is found and settled on start.
+    db.execute(
+        """CREATE TABLE grants (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('drive', 'github')),
+            resource TEXT NOT NULL,
+            resource_name TEXT,
+            owner TEXT,
+            grantee TEXT NOT NULL,
+            role TEXT NOT NULL,
+            duration_seconds INTEGER NOT NULL CHECK (duration_seconds > 0),
+            reason TEXT NOT NULL,
+            requester TEXT NOT NULL,
+            approver TEXT,
+            status TEXT NOT NULL DEFAULT 'requested' CHECK (status IN (
+                'requested', 'approved', 'active', 'revoking', 'revoked',
+                'denied', 'expired', 'failed')),
+            created_at TEXT NOT NULL,
+            request_expires_at TEXT NOT NULL,
+            decided_at TEXT,
+            decision_note TEXT,
+            applied_at TEXT,
+            created_ref TEXT,
+            expires_at TEXT,
+            reminded_at TEXT,
+            revoked_at TEXT,
+            revoke_outcome TEXT,
+            extends_grant INTEGER REFERENCES grants (id)
+        )"""
+    )
+    db.execute("CREATE INDEX grants_status_expiry ON grants (status, expires_at)")
+    db.execute("CREATE INDEX grants_requester ON grants (requester, status)")
