@@ -131,6 +131,20 @@ class GitHub:
                 return False
             raise
 
+    def existing_access(self, full_name: str, login: str) -> Access | None:
+        """The invitation or collaborator access `login` has now, if any."""
+        repo = self._call("repos.get", lambda: self._client.get_repo(full_name))
+        pending = self._call("invitations.list", lambda: list(repo.get_pending_invitations()))
+        for invitation in pending:
+            if invitation.invitee and invitation.invitee.login.lower() == login.lower():
+                return Access("invitation", invitation.id)
+        if self._call("collaborators.check", lambda: repo.has_in_collaborators(login)):
+            return Access("collaborator")
+        return None
+
+    def has_access(self, full_name: str, login: str) -> bool:
+        return self.existing_access(full_name, login) is not None
+
     def _still_invited(self, repo, invitation_id: int | None) -> bool:
         pending = self._call("invitations.list", lambda: list(repo.get_pending_invitations()))
         return any(invitation.id == invitation_id for invitation in pending)

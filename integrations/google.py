@@ -145,6 +145,13 @@ class Drive:
             if not token:
                 return found
 
+    def file(self, file_id: str) -> dict:
+        """A file's name, owners and shared drive, as this user sees it."""
+        request = self._service.files().get(
+            fileId=file_id, supportsAllDrives=True, fields="id,name,owners(emailAddress),driveId"
+        )
+        return self._execute("drive.files.get", request)
+
     def delete_permission(self, file_id: str, permission_id: str) -> None:
         request = self._service.permissions().delete(
             fileId=file_id, permissionId=permission_id, supportsAllDrives=True

@@ -47,6 +47,7 @@ class Request:
     duration: timedelta
     reason: str
     requester: str  # Slack user id
+    requester_email: str = ""  # to read a Drive file as someone who has its link
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Ownership:
 
 
 class Applier(Protocol):
-    def ownership(self, resource: str) -> Ownership: ...
+    def ownership(self, resource: str, as_user: str) -> Ownership: ...
 
     def apply(self, grant: dict, notify: bool) -> str:
         """Create the access; return a reference to exactly what was created."""
@@ -117,7 +118,9 @@ class GrantsWorkflow:
         problems = self.problems(request)
         if problems:
             raise Refused("; ".join(problems) + f". For example: {EXAMPLES[request.kind]}")
-        ownership = self._appliers[request.kind].ownership(request.resource)
+        ownership = self._appliers[request.kind].ownership(
+            request.resource, request.requester_email
+        )
         approvers = self._who_approves(request, ownership)
         with self._store.transaction() as db:
             grant = self._insert(db, request, ownership)

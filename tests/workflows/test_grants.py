@@ -27,7 +27,7 @@ class FakeDrive:
         self.permissions: dict[str, dict] = {}
         self.applied = 0
 
-    def ownership(self, resource):
+    def ownership(self, resource, as_user):
         return Ownership("Launch plan", ["alice@example.com"])
 
     def apply(self, grant, notify):
