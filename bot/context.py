@@ -11,6 +11,7 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from state import Store
 from workflows.findings import FindingsWorkflow
+from workflows.grants import GrantsWorkflow
 from workflows.people import People
 
 if TYPE_CHECKING:
@@ -27,3 +28,4 @@ class Warden:
     background: ThreadPoolExecutor  # work that runs after a listener has acked
     findings: FindingsWorkflow | None = None
     drive_scan: DriveScanJob | None = None
+    grants: GrantsWorkflow | None = None

@@ -17,6 +17,9 @@ from datetime import UTC, datetime
 _SECRET_PATTERNS = [
     re.compile(r"xox[abposre]-[A-Za-z0-9-]+"),
     re.compile(r"xapp-[A-Za-z0-9-]+"),
+    # GitHub tokens: classic, fine-grained, OAuth and app installation tokens.
+    re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}"),
+    re.compile(r"github_pat_[A-Za-z0-9_]{20,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
 ]
 _REDACTED = "**redacted**"

@@ -32,6 +32,7 @@ from bot.app import build_app, outbox_client, web_client
 from bot.context import Warden
 from bot.drive import DriveScanJob, findings_workflow, google_workspace
 from bot.findings_notifier import SlackFindingsNotifier
+from bot.grants_setup import grants_workflow
 from bot.policy import Policy
 from bot.scheduler import Job, Scheduler
 from bot.sender import OutboxSender
@@ -52,6 +53,7 @@ DELIVERY_MEMORY = timedelta(days=1)
 # Reminders wait for working hours, so the sweep must look often enough to
 # catch the start of someone's day.
 REMINDER_SWEEP = timedelta(minutes=5)
+GRANTS_SWEEP = timedelta(minutes=1)
 EXIT_STOPPED_BY_WATCHDOG = 3
 MAIN_THREAD_SLICE = 0.5
 
@@ -71,6 +73,7 @@ def run(settings: Settings, policy: Policy) -> int:
     executor = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="after-ack")
     warden = Warden(settings, policy, store, sender, People(store, directory, policy), executor)
     _add_drive(warden, stop)
+    warden.grants = grants_workflow(settings, policy, store, warden.people, stop)
     scheduler = Scheduler(store, scheduled_jobs(warden))
 
     _audit_process(store, "process.started", settings, policy_hash)
@@ -138,7 +141,27 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
     ]
     if warden.drive_scan is not None:
         jobs.append(Job("drive-scan", warden.policy.scanners.drive.every, scan_drive))
+    if warden.grants is not None:
+        settled = threading.Event()
+        jobs.append(Job("grants-sweep", GRANTS_SWEEP, lambda: sweep_grants(warden, settled)))
     return jobs
+
+
+def sweep_grants(warden: Warden, settled: threading.Event) -> None:
+    """Every minute: expire requests, remind, revoke what is due.
+
+    The first sweep runs right after start: it first finishes applies and
+    revokes a crash cut in half (only then: later, an `approved` grant may be
+    an apply in progress on another thread), and revokes every grant that came
+    due while the process was down."""
+    grants = warden.grants
+    done = 0
+    if not settled.is_set():
+        done += grants.settle_interrupted()
+        settled.set()
+    done += grants.expire_requests() + grants.remind_expiring() + grants.revoke_due()
+    if done:
+        warden.sender.wake()
 
 
 def _socket_handler(app, settings: Settings, started: float) -> SocketModeHandler:

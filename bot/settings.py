@@ -51,6 +51,8 @@ class Settings:
     google_service_account_file: Path | None = None
     google_admin_email: str | None = None
     google_api_endpoint: str | None = None
+    github_token: Secret = Secret("")
+    github_api_url: str | None = None
 
     def google_ready(self) -> str | None:
         """None when Google can be reached, else what is missing, as one line."""
@@ -86,6 +88,8 @@ def load_settings(env: Mapping[str, str] | None = None, need_tokens: bool = True
         google_service_account_file=_path(env.get("GOOGLE_SERVICE_ACCOUNT_FILE")),
         google_admin_email=(env.get("GOOGLE_ADMIN_EMAIL") or "").strip().lower() or None,
         google_api_endpoint=env.get("GOOGLE_API_ENDPOINT") or None,
+        github_token=Secret(env.get("GITHUB_TOKEN", "").strip()),
+        github_api_url=env.get("GITHUB_API_URL") or None,
     )
 
 

@@ -3,7 +3,16 @@
 from slack_bolt import App
 
 from bot.context import Warden
-from handlers import commands, deliveries, errors, findings, home, messages, shortcuts
+from handlers import (
+    access,
+    commands,
+    deliveries,
+    errors,
+    findings,
+    home,
+    messages,
+    shortcuts,
+)
 
 
 def register(app: App, warden: Warden) -> None:
@@ -14,3 +23,4 @@ def register(app: App, warden: Warden) -> None:
     messages.register(app, warden)
     home.register(app, warden)
     findings.register(app, warden)
+    access.register(app, warden)

@@ -13,6 +13,7 @@ from bot.context import Warden
 from bot.durations import format_duration
 from bot.policy import Policy
 from bot.text import escape
+from handlers.access import handle_access_command
 from handlers.acks import after_ack
 from state import audit
 
@@ -61,8 +62,11 @@ def register(app: App, warden: Warden) -> None:
         )
 
     @app.command(ids.COMMAND_ACCESS)
-    def access(ack: Ack, body: dict) -> None:
-        ack(text=views.feature_unavailable_text("Temporary access", warden.policy.grants.enabled))
+    def access(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        if warden.grants is None:
+            ack(text=views.feature_unavailable_text("Temporary access", False))
+            return
+        handle_access_command(warden, ack, body, client, respond)
 
 
 def _scan_now(warden: Warden, ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:

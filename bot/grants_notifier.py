@@ -1,0 +1,115 @@
+"""Grant messages into the outbox: the Slack side of `workflows.grants`."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from bot.text import escape, truncate
+from state import outbox
+from state.clock import from_iso
+
+APPROVE, DENY = "grant_approve", "grant_deny"
+REVOKE_NOW = "grant_revoke_now"
+DENY_MODAL, DENY_BLOCK, DENY_INPUT = "grant_deny_modal", "deny_reason", "reason"
+
+
+def describe(grant: dict) -> str:
+    days = grant["duration_seconds"] / 86400
+    what = escape(truncate(grant["resource_name"] or grant["resource"], 200))
+    return (
+        f"*{escape(grant['grantee'])}* as *{grant['role']}* on *{what}* "
+        f"({grant['kind']}) for {days:g} day(s), asked by <@{grant['requester']}>:\n"
+        f">{escape(truncate(grant['reason'], 500))}"
+    )
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
+
+
+def _button(kind: str, grant_id: int, text: str, style: str | None = None) -> dict:
+    button = {"type": "button", "action_id": f"{kind}:{grant_id}", "value": str(grant_id),
+              "text": {"type": "plain_text", "text": text}}  # fmt: skip
+    return {**button, "style": style} if style else button
+
+
+def _when(iso: str | None) -> str:
+    return from_iso(iso).strftime("%a %d %b %H:%M UTC") if iso else "unknown"
+
+
+def deny_modal(grant_id: int) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": DENY_MODAL,
+        "private_metadata": str(grant_id),
+        "title": {"type": "plain_text", "text": "Deny access"},
+        "submit": {"type": "plain_text", "text": "Deny"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": DENY_BLOCK,
+                "label": {"type": "plain_text", "text": "Why? The requester will see this."},
+                "element": {"type": "plain_text_input", "action_id": DENY_INPUT,
+                            "multiline": True, "max_length": 500},
+            }
+        ],
+    }  # fmt: skip
+
+
+class SlackGrantNotifier:
+    def requested(self, db: Database, grant: dict, approvers: list[str]) -> None:
+        gid = grant["id"]
+        blocks = [
+            _section(f":key: Access request {gid}: {describe(grant)}"),
+            {"type": "actions", "block_id": f"grant_{gid}",
+             "elements": [_button(APPROVE, gid, "Approve", "primary"),
+                          _button(DENY, gid, "Deny", "danger")]},
+        ]  # fmt: skip
+        for approver in approvers:
+            payload = {outbox.DM_USER: approver, "text": f"Access request {gid}", "blocks": blocks}
+            outbox.enqueue(db, "chat.postMessage", payload, f"grant-request:{gid}:{approver}")
+        names = ", ".join(f"<@{a}>" for a in approvers)
+        self._tell(db, grant, f"Request {gid} is waiting for {names}.", "asked")
+
+    def decided(self, db: Database, grant: dict) -> None:
+        status, note = grant["status"], grant["decision_note"]
+        lines = {
+            "approved": f"Request {grant['id']} was approved; applying it now.",
+            "denied": f"Request {grant['id']} was denied by <@{grant['approver']}>: "
+            f"{escape(note or 'no reason given')}",
+            "expired": f"Request {grant['id']} expired: nobody decided in time. Ask again?",
+            "failed": f"Request {grant['id']} could not be applied ({escape(note or '')}).",
+        }
+        self._tell(db, grant, lines[status], status)
+
+    def active(self, db: Database, grant: dict) -> None:
+        text = (f":white_check_mark: Access is live until {_when(grant['expires_at'])}: "
+                f"{describe(grant)}")  # fmt: skip
+        self._tell(db, grant, text, "active")
+
+    def ended(self, db: Database, grant: dict) -> None:
+        text = f"Access ended ({escape(grant['revoke_outcome'] or '')}): {describe(grant)}"
+        self._tell(db, grant, text, "ended")
+        approver = grant["approver"]
+        if approver and approver.startswith(("U", "W")):
+            outbox.enqueue(db, "chat.postMessage", {outbox.DM_USER: approver, "text": text},
+                           f"grant-ended:{grant['id']}:{approver}")  # fmt: skip
+
+    def expiring(self, db: Database, grant: dict) -> None:
+        gid = grant["id"]
+        blocks = [
+            _section(f":hourglass: Access ends {_when(grant['expires_at'])}: {describe(grant)}\n"
+                     "To keep it longer, ask again with `/access`."),  # fmt: skip
+            {"type": "actions", "block_id": f"grant_expiring_{gid}",
+             "elements": [_button(REVOKE_NOW, gid, "Revoke now", "danger")]},
+        ]  # fmt: skip
+        payload = {outbox.DM_USER: grant["requester"], "text": "Access ends soon", "blocks": blocks}
+        outbox.enqueue(db, "chat.postMessage", payload, f"grant-expiring:{gid}")
+
+    def _tell(self, db: Database, grant: dict, text: str, step: str) -> None:
+        """One DM to the requester per grant and step: a retried step says it once."""
+        payload = {outbox.DM_USER: grant["requester"], "text": text, "blocks": [_section(text)]}
+        outbox.enqueue(db, "chat.postMessage", payload, f"grant-{step}:{grant['id']}")
+
+
