@@ -82,6 +82,7 @@ def run(settings: Settings, policy: Policy) -> int:
     try:
         if _until_stopped(stop, "slack.unreachable", client.auth_test):
             scheduler.start()
+            _arm_grant_expiries(warden, scheduler)
             handler = _socket_handler(build_app(warden, client, executor), settings, started)
             if _until_stopped(stop, "socket.connect_retry", lambda: _connect(handler)):
                 wait_in_slices(stop)
@@ -145,6 +146,23 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
         settled = threading.Event()
         jobs.append(Job("grants-sweep", GRANTS_SWEEP, lambda: sweep_grants(warden, settled)))
     return jobs
+
+
+def _arm_grant_expiries(warden: Warden, scheduler: Scheduler) -> None:
+    """One wake-up per active grant at its expiry, re-armed from the store on start."""
+    if warden.grants is None:
+        return
+
+    def arm(grant_id: int, when) -> None:
+        def expire() -> None:
+            warden.grants.revoke(grant_id, "warden", "expired")
+            warden.sender.wake()
+
+        scheduler.run_once(f"grant-expiry-{grant_id}", when, expire)
+
+    warden.grants.arm_expiry = arm
+    for grant_id, when in warden.grants.active_expiries():
+        arm(grant_id, when)
 
 
 def sweep_grants(warden: Warden, settled: threading.Event) -> None:

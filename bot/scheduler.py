@@ -45,6 +45,21 @@ class Scheduler:
         self._scheduler.start()
         log.info("scheduler.started", extra={"jobs": sorted(self._jobs)})
 
+    def run_once(self, job_id: str, when: datetime, run: Callable[[], object]) -> None:
+        """Wake something at one moment (a grant's expiry). Its due time lives in the
+        workflow's own table, and a sweep catches anything this misses."""
+
+        def guarded() -> None:
+            try:
+                run()
+            except Exception:
+                log.exception("job.failed", extra={"job": job_id})
+
+        self._scheduler.add_job(
+            guarded, trigger=DateTrigger(run_date=max(when, utcnow())), id=job_id,
+            name=job_id, replace_existing=True, misfire_grace_time=None,
+        )  # fmt: skip
+
     def shutdown(self) -> None:
         """Stop arming new runs and wait for the ones in flight."""
         if self._scheduler.running:

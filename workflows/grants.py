@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -19,7 +20,7 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from state import Store, audit
-from state.clock import to_iso, utcnow
+from state.clock import from_iso, to_iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,9 @@ class GrantsWorkflow:
     def __init__(self, store: Store, policy, company_domains: list[str], appliers: dict,
                  notifier: GrantNotifier, approvers: Approvers) -> None:  # fmt: skip
         self._store = store
+        # Set by the process: wakes the revoke at the exact expiry (the sweep
+        # every minute is the safety net, and the store the truth).
+        self.arm_expiry: Callable[[int, datetime], None] | None = None
         self._policy = policy  # the policy's `grants` section
         self._company = [d.lower() for d in company_domains]
         self._appliers = appliers
@@ -189,7 +193,15 @@ class GrantsWorkflow:
                        applied_at=to_iso(now), expires_at=to_iso(expires))  # fmt: skip
             audit.record(db, "warden", "grant.applied", f"grant:{grant_id}", {"created": ref})
             self._notifier.active(db, self.get(grant_id, db))
+        if self.arm_expiry:
+            self.arm_expiry(grant_id, expires)
         return self.get(grant_id)
+
+    def active_expiries(self) -> list[tuple[int, datetime]]:
+        rows = self._store.db.execute(
+            "SELECT id, expires_at FROM grants WHERE status = 'active'"
+        ).fetchall()
+        return [(grant_id, from_iso(expires)) for grant_id, expires in rows]
 
     # -- taking back ----------------------------------------------------------
 

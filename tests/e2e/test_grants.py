@@ -1,0 +1,132 @@
+"""Temporary access, end to end: the real process, the Slack and Google emulators."""
+
+import json
+
+import pytest
+
+from integrations.google import DIRECTORY_SCOPE, DRIVE_SCOPE
+from tests.e2e.harness import Person, WardenProcess, all_text, policy_text
+from tests.emulators.google import GoogleEmulator
+
+ADMIN = "admin@example.com"
+
+
+@pytest.fixture
+def google():
+    with GoogleEmulator() as emulator:
+        for email in (ADMIN, "alice@example.com", "bob@example.com", "sam@example.com"):
+            emulator.add_user(email, admin=email == ADMIN)
+        yield emulator
+
+
+@pytest.fixture
+def bob(slack) -> Person:
+    return Person(slack, slack.add_user("bob", "bob@example.com", tz="Europe/Paris"))
+
+
+@pytest.fixture
+def audit_pack(google):
+    file_id = google.add_file("alice@example.com", "Audit pack")
+    google.share(file_id, "user", "reader", email="bob@example.com")
+    return file_id
+
+
+@pytest.fixture
+def running(slack, google, workdir, alice, bob, sam, audit_pack):
+    info = google.service_account_info()
+    google.grant_delegation(info["client_id"], [DRIVE_SCOPE, DIRECTORY_SCOPE])
+    (workdir / "google-key.json").write_text(json.dumps(info))
+    policy = policy_text("#security", "sam@example.com") + "grants:\n  enabled: true\n"
+    (workdir / "warden.yaml").write_text(policy)
+    env = {
+        "GOOGLE_SERVICE_ACCOUNT_FILE": str(workdir / "google-key.json"),
+        "GOOGLE_ADMIN_EMAIL": ADMIN,
+        "GOOGLE_API_ENDPOINT": google.url,
+    }
+    process = WardenProcess(slack, workdir, env).start()
+    yield process
+    if process.proc.poll() is None:
+        process.stop()
+
+
+def ask(bob: Person, file_id: str, duration: str = "3d") -> None:
+    url = f"https://docs.google.com/document/d/{file_id}/edit"
+    bob.runs(
+        f"/access {url} to auditor@partner.com as reader for {duration} because SOC 2 evidence"
+    )
+
+
+def approval_request(slack, alice: Person) -> dict:
+    return slack.wait_for(
+        lambda: next((m for m in alice.dms() if "Access request" in all_text(m)), None),
+        timeout=15, message="the owner was not asked",
+    )  # fmt: skip
+
+
+def button(message: dict, prefix: str) -> str:
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []):
+            if element.get("action_id", "").startswith(prefix):
+                return element["action_id"]
+    raise AssertionError(f"no {prefix} button in {all_text(message)}")
+
+
+def auditor_can_read(google, file_id) -> bool:
+    return any(p.get("emailAddress") == "auditor@partner.com" for p in google.permissions(file_id))
+
+
+def test_owner_approves_and_the_share_removes_itself(
+    running, slack, google, alice, bob, audit_pack
+):
+    """Bob asks by slash command; Alice approves; the auditor can read; at expiry the share
+    is gone and both are told."""
+    ask(bob, audit_pack, duration="6s")
+    request = approval_request(slack, alice)
+
+    slack.click_button(
+        alice.user_id, request["channel"], request["ts"], button(request, "grant_approve:")
+    )
+
+    slack.wait_for(lambda: auditor_can_read(google, audit_pack), timeout=10,
+                   message="the permission was not created")  # fmt: skip
+    slack.wait_for(lambda: not auditor_can_read(google, audit_pack), timeout=20,
+                   message="the permission outlived the grant")  # fmt: skip
+    slack.wait_for(lambda: any("Access ended" in all_text(m) for m in bob.dms()), timeout=10,
+                   message="Bob was not told")  # fmt: skip
+    slack.wait_for(lambda: any("Access ended" in all_text(m) for m in alice.dms()), timeout=10,
+                   message="Alice was not told")  # fmt: skip
+
+
+def test_deny_with_a_reason(running, slack, google, alice, bob, audit_pack):
+    """Alice denies and says why; Bob reads the reason; nothing is shared."""
+    ask(bob, audit_pack)
+    request = approval_request(slack, alice)
+
+    slack.click_button(
+        alice.user_id, request["channel"], request["ts"], button(request, "grant_deny:")
+    )
+    slack.wait_for(lambda: slack.top_view(alice.user_id), message="no deny modal")
+    slack.submit_view(alice.user_id, {"deny_reason": {"reason": "Use the shared audit folder"}})
+
+    slack.wait_for(
+        lambda: any("Use the shared audit folder" in all_text(m) for m in bob.dms()),
+        timeout=10, message="Bob did not get the reason",
+    )  # fmt: skip
+    assert not auditor_can_read(google, audit_pack)
+
+
+def test_a_disallowed_role_is_refused_with_the_reason(running, slack, bob, audit_pack):
+    """Owner role is not grantable: Bob is told which roles are, with an example."""
+    url = f"https://docs.google.com/document/d/{audit_pack}/edit"
+    bob.runs(f"/access {url} to auditor@partner.com as owner for 3d because takeover")
+
+    answers = slack.wait_for(bob.ephemerals, message="Bob got no answer")
+    assert "“owner” is not a role" in all_text(answers[-1])
+
+
+def test_missing_parts_are_named(running, slack, bob, audit_pack):
+    """Without a duration and reason, Bob is told exactly what is missing."""
+    bob.runs(f"/access {audit_pack} to auditor@partner.com as reader")
+
+    answers = slack.wait_for(bob.ephemerals, message="Bob got no answer")
+    assert "duration, reason" in all_text(answers[-1])
