@@ -1,6 +1,7 @@
 """Temporary access, end to end: the real process, the Slack and Google emulators."""
 
 import json
+import time
 
 import pytest
 
@@ -130,3 +131,45 @@ def test_missing_parts_are_named(running, slack, bob, audit_pack):
 
     answers = slack.wait_for(bob.ephemerals, message="Bob got no answer")
     assert "duration, reason" in all_text(answers[-1])
+
+
+def approve(slack, alice: Person) -> None:
+    request = approval_request(slack, alice)
+    slack.click_button(
+        alice.user_id, request["channel"], request["ts"], button(request, "grant_approve:")
+    )
+
+
+def test_cli_lists_and_revokes_a_grant(running, slack, google, alice, bob, audit_pack):
+    """An operator sees the active grant and ends it from the command line; Bob is told."""
+    ask(bob, audit_pack)
+    approve(slack, alice)
+    slack.wait_for(lambda: auditor_can_read(google, audit_pack), timeout=10,
+                   message="the permission was not created")  # fmt: skip
+
+    listing = running.cli("grants", "list")
+    revoked = running.cli("grants", "revoke", "1")
+
+    assert "active" in listing.stdout and "auditor@partner.com" in listing.stdout
+    assert revoked.returncode == 0 and "removed" in revoked.stdout
+    assert not auditor_can_read(google, audit_pack)
+    slack.wait_for(lambda: any("Access ended" in all_text(m) for m in bob.dms()), timeout=10,
+                   message="Bob was not told")  # fmt: skip
+
+
+def test_a_grant_that_expired_while_warden_was_down_goes_right_after_start(
+    running, slack, google, alice, bob, audit_pack
+):
+    """Warden is stopped before the grant ends; started after, it removes the share at once."""
+    ask(bob, audit_pack, duration="4s")
+    approve(slack, alice)
+    slack.wait_for(lambda: auditor_can_read(google, audit_pack), timeout=10,
+                   message="the permission was not created")  # fmt: skip
+    assert running.stop() == 0
+
+    time.sleep(5)  # the grant ends while Warden is down
+    assert auditor_can_read(google, audit_pack)
+    running.start()
+
+    slack.wait_for(lambda: not auditor_can_read(google, audit_pack), timeout=10,
+                   message="the overdue grant was not revoked after start")  # fmt: skip
