@@ -6,7 +6,7 @@ from sqlite_utils import Database
 
 from bot.text import escape, truncate
 from state import outbox
-from state.clock import from_iso
+from state.clock import from_iso, utcnow
 
 APPROVE, DENY = "grant_approve", "grant_deny"
 REVOKE_NOW = "grant_revoke_now"
@@ -113,3 +113,29 @@ class SlackGrantNotifier:
         outbox.enqueue(db, "chat.postMessage", payload, f"grant-{step}:{grant['id']}")
 
 
+
+
+def open_grants(db: Database, requester: str | None = None) -> list[dict]:
+    """Grants waiting or active, soonest expiry first; one requester's, or everyone's."""
+    where = "status IN ('requested', 'approved', 'active')"
+    params: list = []
+    if requester:
+        where, params = where + " AND requester = ?", [requester]
+    return list(db.query(f"SELECT * FROM grants WHERE {where} ORDER BY expires_at, id", params))
+
+
+def time_left(grant: dict) -> str:
+    if grant["status"] != "active" or not grant["expires_at"]:
+        return grant["status"]
+    seconds = max((from_iso(grant["expires_at"]) - utcnow()).total_seconds(), 0)
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}d {hours}h left" if days else f"{hours}h {rest // 60}m left"
+
+
+def home_line(grant: dict, can_revoke: bool) -> dict:
+    """One grant on the App Home; active ones get Revoke now."""
+    line = _section(f"*{grant['id']}* · {time_left(grant)} · {describe(grant)}")
+    if can_revoke and grant["status"] == "active":
+        line["accessory"] = _button(REVOKE_NOW, grant["id"], "Revoke now", "danger")
+    return line

@@ -104,6 +104,12 @@ def register(app: App, warden: Warden) -> None:
         def revoke() -> None:
             translated(lambda: warden.grants.revoke_now(grant_id, user))
             warden.sender.wake()
-            respond(replace_original=True, text=f"Access {grant_id} was revoked.")
+            if body.get("response_url"):
+                respond(replace_original=True, text=f"Access {grant_id} was revoked.")
+            else:  # pressed on the App Home, which has no response_url
+                # Imported here: handlers.home imports this module (via commands).
+                from handlers.home import publish_home
+
+                publish_home(warden, client, user)
 
         after_ack(warden, body, client, revoke)

@@ -7,6 +7,7 @@ import logging
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot import grants_notifier as grants_view
 from bot import ids, views, views_findings
 from bot.context import Warden
 from bot.findings_notifier import state_line
@@ -42,6 +43,7 @@ def register(app: App, warden: Warden) -> None:
 
 # 100 blocks per view: leave room for the rest of the Home (3 blocks a finding).
 HOME_FINDINGS_LISTED = 20
+HOME_GRANTS_LISTED = 10
 
 
 def publish_home(warden: Warden, client: WebClient, slack_user_id: str) -> None:
@@ -49,7 +51,10 @@ def publish_home(warden: Warden, client: WebClient, slack_user_id: str) -> None:
     name = person.get("display_name") or "there"
     is_analyst = warden.people.is_analyst(slack_user_id)
     sections = home_sections(warden, person.get("email"), is_analyst)
-    extra = {"Your findings": _finding_blocks(warden, person.get("email"))}
+    extra = {
+        "Your findings": _finding_blocks(warden, person.get("email")),
+        "Your access grants": _grant_blocks(warden, slack_user_id, is_analyst),
+    }
     view = views.home_view(name, is_analyst, sections, extra)
     client.views_publish(user_id=slack_user_id, view=view)
     log.info("home.published", extra={"user": slack_user_id})
@@ -63,10 +68,7 @@ def home_sections(
     drive_or_github = policy.scanners.drive.enabled or policy.scanners.github.enabled
     return [
         ("Your findings", _findings_line(warden, drive_or_github, email, is_analyst)),
-        (
-            "Your access grants",
-            _state_line(policy.grants.enabled, "Temporary access you asked for"),
-        ),
+        ("Your access grants", _grants_line(warden)),
         ("Your reports", _state_line(policy.incidents.enabled, "Security reports you made")),
     ]
 
@@ -108,4 +110,25 @@ def _finding_blocks(warden: Warden, email: str | None) -> list[dict]:
     if len(mine) > HOME_FINDINGS_LISTED:
         more = len(mine) - HOME_FINDINGS_LISTED
         blocks.append(views.section(f"…and {more} more; fixing these first brings them here."))
+    return blocks
+
+
+def _grants_line(warden: Warden) -> str:
+    if warden.grants is None:
+        return _state_line(False, "Temporary access you asked for")
+    return "Temporary access you asked for, and how long it has left. Ask with `/access`."
+
+
+def _grant_blocks(warden: Warden, slack_user_id: str, is_analyst: bool) -> list[dict]:
+    if warden.grants is None:
+        return []
+    mine = grants_view.open_grants(warden.store.db, requester=slack_user_id)
+    blocks = [grants_view.home_line(g, can_revoke=True) for g in mine[:HOME_GRANTS_LISTED]]
+    if not mine:
+        blocks.append(views.section("Nothing right now."))
+    if is_analyst:
+        everyone = grants_view.open_grants(warden.store.db)
+        blocks.append(views.section(f"*All open grants ({len(everyone)})*"))
+        blocks += [grants_view.home_line(g, can_revoke=True)
+                   for g in everyone[:HOME_GRANTS_LISTED]]  # fmt: skip
     return blocks

@@ -173,3 +173,30 @@ def test_a_grant_that_expired_while_warden_was_down_goes_right_after_start(
 
     slack.wait_for(lambda: not auditor_can_read(google, audit_pack), timeout=10,
                    message="the overdue grant was not revoked after start")  # fmt: skip
+
+
+def test_app_home_shows_time_left_and_revokes(running, slack, google, alice, bob, audit_pack):
+    """Bob sees his live grant with the time left on his Home tab, and ends it from there."""
+    ask(bob, audit_pack)
+    approve(slack, alice)
+    slack.wait_for(lambda: auditor_can_read(google, audit_pack), timeout=10,
+                   message="the permission was not created")  # fmt: skip
+
+    bob.opens_home()
+    home = slack.wait_for(
+        lambda: (h := bob.home()) and "left" in all_text(h) and h, timeout=10,
+        message="the grant is not on the Home tab",
+    )  # fmt: skip
+    assert "2d 23h left" in all_text(home)
+    slack.click_view_button(bob.user_id, button_in_view(home, "grant_revoke_now:"))
+
+    slack.wait_for(lambda: not auditor_can_read(google, audit_pack), timeout=10,
+                   message="Revoke now did nothing")  # fmt: skip
+
+
+def button_in_view(view: dict, prefix: str) -> str:
+    for block in view.get("blocks", []):
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id", "").startswith(prefix):
+            return accessory["action_id"]
+    raise AssertionError(f"no {prefix} button on the Home tab")
