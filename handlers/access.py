@@ -7,7 +7,7 @@ import re
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import errors
+from bot import access_modal, errors
 from bot import grants_notifier as ui
 from bot.access_text import parse_access
 from bot.context import Warden
@@ -35,10 +35,29 @@ def handle_access_command(warden: Warden, ack: Ack, body: dict, client: WebClien
         ack(text=":warning: " + "; ".join(request.problems) + f". Try: `{HOW_TO}`")
         return
     if request.missing:
-        ack(text=f"I still need the {', '.join(request.missing)}. Try: `{HOW_TO}`")
+        missing = ", ".join(request.missing)
+        ack(text=f"I still need the {missing}: fill them in the form. (Or: `{HOW_TO}`)")
+        open_form(warden, body, client, request)
         return
     ack(text="Checking your request against the policy…")
     user = body["user_id"]
+
+    def answered(grant: dict) -> None:
+        status = "is live" if grant["status"] == "active" else "is waiting for approval"
+        respond(response_type="ephemeral", text=f"Request {grant['id']} {status}.")
+
+    submit_request(warden, body, client, user, request, answered)
+
+
+def open_form(warden: Warden, body: dict, client: WebClient, prefill=None) -> None:
+    view = access_modal.request_modal(prefill)
+    trigger = body["trigger_id"]
+    after_ack(warden, body, client, lambda: client.views_open(trigger_id=trigger, view=view))
+
+
+def submit_request(warden: Warden, body: dict, client: WebClient, user: str, request,
+                   answered=None) -> None:  # fmt: skip
+    """Check the request against the policy and send it on, after the ack."""
 
     def submit() -> None:
         email = (warden.people.get(user) or {}).get("email") or ""
@@ -48,8 +67,8 @@ def handle_access_command(warden: Warden, ack: Ack, body: dict, client: WebClien
         )  # fmt: skip
         grant = translated(lambda: warden.grants.submit(asked))
         warden.sender.wake()
-        status = "is live" if grant["status"] == "active" else "is waiting for approval"
-        respond(response_type="ephemeral", text=f"Request {grant['id']} {status}.")
+        if answered:
+            answered(grant)
 
     after_ack(warden, body, client, submit)
 
@@ -57,6 +76,20 @@ def handle_access_command(warden: Warden, ack: Ack, body: dict, client: WebClien
 def register(app: App, warden: Warden) -> None:
     def pattern(kind: str) -> re.Pattern:
         return re.compile(rf"^{kind}:\d+$")
+
+    @app.view(access_modal.CALLBACK)
+    def form_submitted(ack: Ack, body: dict, client: WebClient, view: dict) -> None:
+        submitted = access_modal.read_submission(view["state"]["values"])
+        if submitted.errors:
+            ack(response_action="errors", errors=submitted.errors)
+            return
+        ack()
+        submit_request(warden, body, client, body["user"]["id"], submitted.request)
+
+    @app.action(access_modal.OPEN_FORM)
+    def open_form_from_dm(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        open_form(warden, body, client, parse_access(body["actions"][0].get("value") or ""))
 
     def target(body: dict) -> int:
         return int(body["actions"][0]["value"])

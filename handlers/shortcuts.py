@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from bot import ids, views
 from bot.context import Warden
+from handlers.access import open_form
 from handlers.acks import after_ack
 
 
@@ -29,5 +30,8 @@ def register(app: App, warden: Warden) -> None:
     @app.shortcut(ids.SHORTCUT_REQUEST_ACCESS)
     def request_access(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
-        text = views.feature_unavailable_text("Temporary access", warden.policy.grants.enabled)
+        if warden.grants is not None:
+            open_form(warden, body, client)
+            return
+        text = views.feature_unavailable_text("Temporary access", False)
         open_notice(body, client, "Access", text)

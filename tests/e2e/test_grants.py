@@ -200,3 +200,60 @@ def button_in_view(view: dict, prefix: str) -> str:
         if accessory.get("action_id", "").startswith(prefix):
             return accessory["action_id"]
     raise AssertionError(f"no {prefix} button on the Home tab")
+
+
+def modal_fields(view: dict) -> dict:
+    found = {}
+    for block in view.get("blocks", []):
+        element = block.get("element") or {}
+        chosen = (element.get("initial_option") or {}).get("value")
+        found[block.get("block_id")] = element.get("initial_value") or chosen
+    return found
+
+
+def test_missing_parts_are_asked_in_a_prefilled_form(running, slack, alice, bob, audit_pack):
+    """`/access` without duration and reason opens the form with the rest filled in."""
+    bob.runs(f"/access {audit_pack} to auditor@partner.com as reader")
+    form = slack.wait_for(lambda: slack.top_view(bob.user_id), message="no form opened")
+    assert modal_fields(form)["access_grantee"] == "auditor@partner.com"
+    assert modal_fields(form)["access_role"] == "reader"
+
+    slack.submit_view(bob.user_id, {"access_duration": {"value": "2d"},
+                                    "access_reason": {"value": "SOC 2 evidence"}})  # fmt: skip
+
+    request = approval_request(slack, alice)
+    assert "2 day(s)" in all_text(request)
+
+
+def test_a_bad_duration_in_the_form_is_shown_beside_it(running, slack, bob, audit_pack):
+    """The form answers "soon" with the forms a duration may take."""
+    bob.runs(f"/access {audit_pack} to auditor@partner.com as reader")
+    slack.wait_for(lambda: slack.top_view(bob.user_id), message="no form opened")
+
+    slack.submit_view(bob.user_id, {"access_duration": {"value": "soon"},
+                                    "access_reason": {"value": "SOC 2 evidence"}})  # fmt: skip
+
+    assert "3d, 12h or 30m" in slack.view_errors(bob.user_id)["access_duration"]
+
+
+def test_a_dm_leads_to_the_same_form(running, slack, alice, bob, audit_pack):
+    """ "share <url> with … for 3 days" in a DM gets a button that opens the prefilled form."""
+    url = f"https://docs.google.com/document/d/{audit_pack}/edit"
+    bob.says_to_warden(f"share {url} with auditor@partner.com for 3 days")
+    reply = bob.wait_for_dms(1)[0]
+
+    slack.click_button(bob.user_id, reply["channel"], reply["ts"], "access_open_form")
+    form = slack.wait_for(lambda: slack.top_view(bob.user_id), message="no form opened")
+    assert modal_fields(form)["access_duration"] == "3d"
+    slack.submit_view(bob.user_id, {"access_role": {"value": "reader"},
+                                    "access_reason": {"value": "SOC 2 evidence"}})  # fmt: skip
+
+    approval_request(slack, alice)
+
+
+def test_the_request_access_shortcut_opens_the_form(running, slack, bob):
+    """The global shortcut opens an empty request form."""
+    slack.global_shortcut(bob.user_id, "request_access")
+
+    form = slack.wait_for(lambda: slack.top_view(bob.user_id), message="no form opened")
+    assert form["title"]["text"] == "Request access"
