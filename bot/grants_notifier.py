@@ -9,7 +9,8 @@ from state import outbox
 from state.clock import from_iso, utcnow
 
 APPROVE, DENY = "grant_approve", "grant_deny"
-REVOKE_NOW = "grant_revoke_now"
+REVOKE_NOW, EXTEND = "grant_revoke_now", "grant_extend"
+EXTEND_MODAL, EXTEND_DAYS, EXTEND_REASON = "grant_extend_modal", "extend_duration", "extend_reason"
 DENY_MODAL, DENY_BLOCK, DENY_INPUT = "grant_deny_modal", "deny_reason", "reason"
 
 
@@ -57,11 +58,36 @@ def deny_modal(grant_id: int) -> dict:
     }  # fmt: skip
 
 
+def extend_modal(grant_id: int) -> dict:
+    def field(block_id: str, label: str, hint: str, multiline: bool = False) -> dict:
+        return {"type": "input", "block_id": block_id,
+                "label": {"type": "plain_text", "text": label},
+                "element": {"type": "plain_text_input", "action_id": "value",
+                            "multiline": multiline,
+                            "placeholder": {"type": "plain_text", "text": hint}}}  # fmt: skip
+
+    return {
+        "type": "modal",
+        "callback_id": EXTEND_MODAL,
+        "private_metadata": str(grant_id),
+        "title": {"type": "plain_text", "text": "Extend access"},
+        "submit": {"type": "plain_text", "text": "Ask"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            field(EXTEND_DAYS, "For how much longer", "2d or 12h"),
+            field(EXTEND_REASON, "Why", "The audit runs until Friday", multiline=True),
+        ],
+    }
+
+
 class SlackGrantNotifier:
     def requested(self, db: Database, grant: dict, approvers: list[str]) -> None:
         gid = grant["id"]
+        what = f"Extension of access {grant['extends_grant']}" if grant["extends_grant"] else (
+            "Access request"
+        )
         blocks = [
-            _section(f":key: Access request {gid}: {describe(grant)}"),
+            _section(f":key: {what} {gid}: {describe(grant)}"),
             {"type": "actions", "block_id": f"grant_{gid}",
              "elements": [_button(APPROVE, gid, "Approve", "primary"),
                           _button(DENY, gid, "Deny", "danger")]},
@@ -99,10 +125,10 @@ class SlackGrantNotifier:
     def expiring(self, db: Database, grant: dict) -> None:
         gid = grant["id"]
         blocks = [
-            _section(f":hourglass: Access ends {_when(grant['expires_at'])}: {describe(grant)}\n"
-                     "To keep it longer, ask again with `/access`."),  # fmt: skip
+            _section(f":hourglass: Access ends {_when(grant['expires_at'])}: {describe(grant)}"),
             {"type": "actions", "block_id": f"grant_expiring_{gid}",
-             "elements": [_button(REVOKE_NOW, gid, "Revoke now", "danger")]},
+             "elements": [_button(EXTEND, gid, "Extend", "primary"),
+                          _button(REVOKE_NOW, gid, "Revoke now", "danger")]},
         ]  # fmt: skip
         payload = {outbox.DM_USER: grant["requester"], "text": "Access ends soon", "blocks": blocks}
         outbox.enqueue(db, "chat.postMessage", payload, f"grant-expiring:{gid}")

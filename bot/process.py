@@ -81,6 +81,7 @@ def run(settings: Settings, policy: Policy) -> int:
     handler, exit_code = None, 0
     try:
         if _until_stopped(stop, "slack.unreachable", client.auth_test):
+            _settle_grants(warden)
             scheduler.start()
             _arm_grant_expiries(warden, scheduler)
             handler = _socket_handler(build_app(warden, client, executor), settings, started)
@@ -143,9 +144,22 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
     if warden.drive_scan is not None:
         jobs.append(Job("drive-scan", warden.policy.scanners.drive.every, scan_drive))
     if warden.grants is not None:
-        settled = threading.Event()
-        jobs.append(Job("grants-sweep", GRANTS_SWEEP, lambda: sweep_grants(warden, settled)))
+        jobs.append(Job("grants-sweep", GRANTS_SWEEP, lambda: sweep_grants(warden)))
     return jobs
+
+
+def _settle_grants(warden: Warden) -> None:
+    """Finish applies and revokes a crash cut in half, before any listener runs.
+
+    Only now: once listeners run, an `approved` grant may be an apply in
+    progress on another thread, not an interrupted one."""
+    if warden.grants is None:
+        return
+    try:
+        if warden.grants.settle_interrupted():
+            warden.sender.wake()
+    except Exception:
+        log.exception("grants.settle_failed")  # the next start tries again
 
 
 def _arm_grant_expiries(warden: Warden, scheduler: Scheduler) -> None:
@@ -153,31 +167,30 @@ def _arm_grant_expiries(warden: Warden, scheduler: Scheduler) -> None:
     if warden.grants is None:
         return
 
+    remind_before = warden.policy.grants.remind_before_expiry
+
     def arm(grant_id: int, when) -> None:
         def expire() -> None:
             warden.grants.revoke(grant_id, "warden", "expired")
             warden.sender.wake()
 
+        def remind() -> None:
+            if warden.grants.remind_expiring():
+                warden.sender.wake()
+
         scheduler.run_once(f"grant-expiry-{grant_id}", when, expire)
+        scheduler.run_once(f"grant-reminder-{grant_id}", when - remind_before, remind)
 
     warden.grants.arm_expiry = arm
     for grant_id, when in warden.grants.active_expiries():
         arm(grant_id, when)
 
 
-def sweep_grants(warden: Warden, settled: threading.Event) -> None:
-    """Every minute: expire requests, remind, revoke what is due.
-
-    The first sweep runs right after start: it first finishes applies and
-    revokes a crash cut in half (only then: later, an `approved` grant may be
-    an apply in progress on another thread), and revokes every grant that came
-    due while the process was down."""
+def sweep_grants(warden: Warden) -> None:
+    """Every minute: expire requests, remind, revoke what is due (the safety net
+    under the per-grant wake-ups)."""
     grants = warden.grants
-    done = 0
-    if not settled.is_set():
-        done += grants.settle_interrupted()
-        settled.set()
-    done += grants.expire_requests() + grants.remind_expiring() + grants.revoke_due()
+    done = grants.expire_requests() + grants.remind_expiring() + grants.revoke_due()
     if done:
         warden.sender.wake()
 

@@ -11,6 +11,7 @@ from bot import access_modal, errors
 from bot import grants_notifier as ui
 from bot.access_text import parse_access
 from bot.context import Warden
+from bot.durations import parse_duration
 from handlers.acks import after_ack
 from workflows import grants as workflow
 
@@ -128,6 +129,31 @@ def register(app: App, warden: Warden) -> None:
             warden.sender.wake()
 
         after_ack(warden, body, client, decide)
+
+    @app.action(pattern(ui.EXTEND))
+    def extend(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        modal, trigger = ui.extend_modal(target(body)), body["trigger_id"]
+        after_ack(warden, body, client, lambda: client.views_open(trigger_id=trigger, view=modal))
+
+    @app.view(ui.EXTEND_MODAL)
+    def extend_submitted(ack: Ack, body: dict, client: WebClient, view: dict) -> None:
+        values = view["state"]["values"]
+        duration_text = (values[ui.EXTEND_DAYS]["value"].get("value") or "").strip()
+        reason = (values[ui.EXTEND_REASON]["value"].get("value") or "").strip()
+        try:
+            duration = parse_duration(duration_text)
+        except ValueError as error:
+            ack(response_action="errors", errors={ui.EXTEND_DAYS: str(error).capitalize()})
+            return
+        ack()
+        user, grant_id = body["user"]["id"], int(view["private_metadata"])
+
+        def ask_more() -> None:
+            translated(lambda: warden.grants.extend(grant_id, user, duration, reason))
+            warden.sender.wake()
+
+        after_ack(warden, body, client, ask_more)
 
     @app.action(pattern(ui.REVOKE_NOW))
     def revoke_now(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:

@@ -340,7 +340,8 @@ def _findings(db: Database) -> None:
 @migration(7, "grants")
 def _grants(db: Database) -> None:
     # A grant's life: requested -> approved -> active -> revoked, or denied /
-    # expired (nobody decided) / failed (the outside system refused). It is
+    # expired (nobody decided) / failed (the outside system refused). A request
+    # to extend a grant ends `extended`, its time added to that grant. It is
     # `approved` before the API call and `active` with what was created after
     # it, so a crash in between is found and settled on start.
     db.execute(
@@ -358,7 +359,7 @@ def _grants(db: Database) -> None:
             approver TEXT,
             status TEXT NOT NULL DEFAULT 'requested' CHECK (status IN (
                 'requested', 'approved', 'active', 'revoking', 'revoked',
-                'denied', 'expired', 'failed')),
+                'denied', 'expired', 'failed', 'extended')),
             created_at TEXT NOT NULL,
             request_expires_at TEXT NOT NULL,
             decided_at TEXT,

@@ -138,6 +138,47 @@ class GrantsWorkflow:
             return self._approve_and_apply(grant["id"], "warden", "auto-approved by policy")
         return grant
 
+    def extend(self, grant_id: int, actor: str, duration: timedelta, reason: str) -> dict:
+        """Ask for more time on a live grant: a new request, approved by the same rules."""
+        grant = self.get(grant_id)
+        if actor != grant["requester"]:
+            raise NotAllowed("Only the person who asked for this access can extend it.")
+        if grant["status"] != "active":
+            raise Refused(f"access {grant_id} is {grant['status']}; ask again with /access")
+        request = _request_of(grant)
+        asked = Request(request.kind, request.resource, request.grantee, request.role,
+                        duration, reason, actor)  # fmt: skip
+        problems = self.problems(asked)
+        if problems:
+            raise Refused("; ".join(problems))
+        ownership = Ownership(grant["resource_name"], json.loads(grant["owner"]))
+        with self._store.transaction() as db:
+            extension = self._insert(db, asked, ownership, extends=grant_id)
+            details = {"extension": extension["id"], "seconds": extension["duration_seconds"]}
+            audit.record(db, actor, "grant.extension_requested", f"grant:{grant_id}", details)
+            approvers = self._who_approves(asked, ownership)
+            self._notifier.requested(db, extension, approvers)
+        return extension
+
+    def _merge_extension(self, extension: dict, actor: str) -> dict:
+        """An approved extension adds its time to the live grant; nothing new is created."""
+        target = self.get(extension["extends_grant"])
+        start = max(from_iso(target["expires_at"]), utcnow())
+        until = start + timedelta(seconds=extension["duration_seconds"])
+        with self._store.transaction() as db:
+            db.execute(
+                """UPDATE grants SET expires_at = ?, reminded_at = NULL
+                   WHERE id = ? AND status = 'active'""",
+                [to_iso(until), target["id"]],
+            )
+            self._move(db, extension["id"], "approved", "extended", expires_at=to_iso(until))
+            audit.record(db, actor, "grant.extended", f"grant:{target['id']}",
+                         {"until": to_iso(until), "extension": extension["id"]})  # fmt: skip
+            self._notifier.active(db, self.get(target["id"], db))
+        if self.arm_expiry:
+            self.arm_expiry(target["id"], until)
+        return self.get(extension["id"])
+
     # -- deciding ---------------------------------------------------------------
 
     def decide(self, grant_id: int, actor: str, approve: bool, note: str = "") -> dict:
@@ -167,6 +208,9 @@ class GrantsWorkflow:
                 return self.get(grant_id, db)  # another approver won the race
             audit.record(db, actor, "grant.approved", f"grant:{grant_id}", {"note": note})
             self._notifier.decided(db, self.get(grant_id, db))
+        grant = self.get(grant_id)
+        if grant["extends_grant"]:
+            return self._merge_extension(grant, actor)
         return self._apply(grant_id)
 
     def _apply(self, grant_id: int) -> dict:
@@ -326,16 +370,19 @@ class GrantsWorkflow:
             in_allowed_domain
         )
 
-    def _insert(self, db: Database, request: Request, ownership: Ownership) -> dict:
+    def _insert(
+        self, db: Database, request: Request, ownership: Ownership, extends: int | None = None
+    ) -> dict:
         now = utcnow()
         cursor = db.execute(
             """INSERT INTO grants (kind, resource, resource_name, owner, grantee, role,
-                   duration_seconds, reason, requester, created_at, request_expires_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   duration_seconds, reason, requester, created_at, request_expires_at,
+                   extends_grant)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [request.kind, request.resource, ownership.name, json.dumps(ownership.owners),
              request.grantee, request.role, int(request.duration.total_seconds()),
              request.reason, request.requester, to_iso(now),
-             to_iso(now + self._policy.request_timeout)],
+             to_iso(now + self._policy.request_timeout), extends],
         )  # fmt: skip
         return self.get(cursor.lastrowid, db)
 

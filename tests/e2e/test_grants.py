@@ -257,3 +257,44 @@ def test_the_request_access_shortcut_opens_the_form(running, slack, bob):
 
     form = slack.wait_for(lambda: slack.top_view(bob.user_id), message="no form opened")
     assert form["title"]["text"] == "Request access"
+
+
+def test_extend_from_the_reminder_goes_through_approval_again(
+    running, slack, google, alice, bob, audit_pack
+):
+    """Bob's 12-hour grant is within a day of its end: the reminder offers Extend; Alice
+    approves the extension and the same share stays, longer."""
+    ask(bob, audit_pack, duration="12h")
+    approve(slack, alice)
+    slack.wait_for(lambda: auditor_can_read(google, audit_pack), timeout=10,
+                   message="the permission was not created")  # fmt: skip
+    running.stop()
+    running.start()  # the first sweep after start sends due reminders
+
+    reminder = slack.wait_for(
+        lambda: next((m for m in bob.dms() if "Access ends" in all_text(m)), None),
+        timeout=15, message="no reminder before expiry",
+    )  # fmt: skip
+    slack.click_button(
+        bob.user_id, reminder["channel"], reminder["ts"], button(reminder, "grant_extend:")
+    )
+    slack.wait_for(lambda: slack.top_view(bob.user_id), message="no extend form")
+    slack.submit_view(bob.user_id, {"extend_duration": {"value": "2d"},
+                                    "extend_reason": {"value": "the audit overran"}})  # fmt: skip
+
+    extension = slack.wait_for(
+        lambda: next((m for m in alice.dms() if "Extension of access 1" in all_text(m)), None),
+        timeout=15, message="Alice was not asked to approve the extension",
+    )  # fmt: skip
+    slack.click_button(
+        alice.user_id, extension["channel"], extension["ts"], button(extension, "grant_approve:")
+    )
+
+    listing = slack.wait_for(
+        lambda: "extended" in (out := running.cli("grants", "list", "--all").stdout) and out,
+        timeout=15, message="the extension was not recorded",
+    )  # fmt: skip
+    assert "active" in listing
+    assert [
+        p for p in google.permissions(audit_pack) if p.get("emailAddress") == "auditor@partner.com"
+    ]

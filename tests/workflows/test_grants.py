@@ -204,3 +204,20 @@ def test_revoke_now_is_for_the_requester_or_an_analyst(grants, drive):
     ended = grants.revoke_now(grant["id"], "U_BOB")
 
     assert ended["status"] == "revoked" and drive.permissions == {}
+
+
+def test_extend_asks_again_and_adds_the_time_to_the_live_grant(grants, drive):
+    """Bob asks for two more days; Alice approves; the same permission lives on, longer."""
+    with time_machine.travel(NOON, tick=False):
+        grant = grants.decide(grants.submit(ask())["id"], "U_ALICE", approve=True)
+        extension = grants.extend(grant["id"], "U_BOB", timedelta(days=2), "audit overran")
+        with pytest.raises(NotAllowed):
+            grants.decide(extension["id"], "U_BOB", approve=True)
+        grants.decide(extension["id"], "U_ALICE", approve=True)
+
+    assert drive.applied == 1
+    assert grants.get(extension["id"])["status"] == "extended"
+    with time_machine.travel(NOON + timedelta(days=3, hours=1), tick=False):
+        assert grants.revoke_due() == 0
+    with time_machine.travel(NOON + timedelta(days=5, minutes=1), tick=False):
+        assert grants.revoke_due() == 1
