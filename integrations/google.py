@@ -44,6 +44,11 @@ class GoogleWorkspace:
         self._endpoint = api_endpoint
         self._stop = stop
         self.requests: Counter[str] = Counter()
+        # One credential per (scope, user), reused until it expires: a new one
+        # per call would cost a signed JWT and a token request every time.
+        self._credentials: dict[tuple[str, str], service_account.Credentials] = {}
+        self._credentials_lock = threading.Lock()
+        self._local = threading.local()
 
     def users(self) -> Iterator[str]:
         """Primary emails of every active user, read as the admin."""
@@ -67,7 +72,12 @@ class GoogleWorkspace:
                 return
 
     def drive(self, user_email: str) -> Drive:
-        return Drive(self, self._service("drive", "v3", DRIVE_SCOPE, user_email))
+        # One service per user and thread: httplib2 connections are not
+        # thread-safe, and reusing one keeps its connection alive.
+        cache = self._local.__dict__.setdefault("drives", {})
+        if user_email not in cache:
+            cache[user_email] = Drive(self, self._service("drive", "v3", DRIVE_SCOPE, user_email))
+        return cache[user_email]
 
     def execute(self, method: str, request) -> dict[str, Any]:
         """Run one request with retries, counting every attempt against `method`."""
@@ -78,9 +88,13 @@ class GoogleWorkspace:
         raise AssertionError("unreachable: tenacity reraises")
 
     def _service(self, api: str, version: str, scope: str, subject: str) -> Resource:
-        credentials = service_account.Credentials.from_service_account_info(
-            self._key_info, scopes=[scope], subject=subject
-        )
+        with self._credentials_lock:
+            credentials = self._credentials.get((scope, subject))
+            if credentials is None:
+                credentials = service_account.Credentials.from_service_account_info(
+                    self._key_info, scopes=[scope], subject=subject
+                )
+                self._credentials[(scope, subject)] = credentials
         options = {"api_endpoint": self._endpoint} if self._endpoint else None
         return build(
             api,
