@@ -72,6 +72,10 @@ class People:
                 self._audit("analyst.recognised", fresh["slack_user_id"], {"email": email})
             found += 1
         for entry in self._policy.people:
+            # Known in Slack first, so a repository admin can be asked there.
+            fresh = self._directory.person_by_email(entry.email)
+            if fresh is not None and not people.find_by_email(self._store.db, entry.email):
+                self._save(fresh, link_github=False)  # linked (and audited) just below
             with self._store.transaction() as db:
                 if people.set_github_login(db, entry.email, entry.github):
                     subject, details = f"email:{entry.email}", {"github_login": entry.github}
@@ -95,13 +99,13 @@ class People:
                 self._save(fresh)
         return len(stale)
 
-    def _save(self, fresh: dict) -> dict:
+    def _save(self, fresh: dict, link_github: bool = True) -> dict:
         fresh = dict(fresh)
         fresh["is_analyst"] = int(
             fresh["slack_user_id"] in self._policy.analyst_ids()
             or (fresh.get("email") or "") in self._policy.analyst_emails()
         )
-        github = self._github_login(fresh.get("email"))
+        github = self._github_login(fresh.get("email")) if link_github else None
         if github:
             fresh["github_login"] = github
         with self._store.transaction() as db:

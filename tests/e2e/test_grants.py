@@ -298,3 +298,41 @@ def test_extend_from_the_reminder_goes_through_approval_again(
     assert [
         p for p in google.permissions(audit_pack) if p.get("emailAddress") == "auditor@partner.com"
     ]
+
+
+@pytest.fixture
+def github():
+    from tests.emulators.github import GitHubEmulator
+
+    with GitHubEmulator() as emulator:
+        for login in ("warden-bot", "dana", "octocat"):
+            emulator.add_user(login)
+        emulator.add_org("acme", owners=["warden-bot"])
+        emulator.add_repo("acme/payments", private=True, admins=["dana"])
+        yield emulator
+
+
+def test_github_collaborator_invited_on_a_repo_admins_approval_and_withdrawn(
+    slack, github, workdir, bob
+):
+    """Dana, a repository admin named in the policy, approves; octocat is invited; when the
+    day is over (here: seconds) the unanswered invitation is withdrawn."""
+    dana = Person(slack, slack.add_user("dana", "dana@example.com", tz="UTC"))
+    policy = policy_text("#security", "sam@example.com") + (
+        "people:\n  - {email: dana@example.com, github: dana}\ngrants:\n  enabled: true\n"
+    )
+    (workdir / "warden.yaml").write_text(policy)
+    env = {"GITHUB_TOKEN": github.token_for("warden-bot"), "GITHUB_API_URL": github.url}
+    process = WardenProcess(slack, workdir, env).start()
+    try:
+        bob.runs("/access acme/payments to octocat as pull for 6s because pairing on the fix")
+        request = approval_request(slack, dana)
+        slack.click_button(dana.user_id, request["channel"], request["ts"],
+                           button(request, "grant_approve:"))  # fmt: skip
+
+        slack.wait_for(lambda: github.invitations("acme/payments"), timeout=10,
+                       message="octocat was not invited")  # fmt: skip
+        slack.wait_for(lambda: not github.invitations("acme/payments"), timeout=20,
+                       message="the invitation outlived the grant")  # fmt: skip
+    finally:
+        process.stop()
