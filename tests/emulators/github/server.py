@@ -16,17 +16,15 @@ method is synchronous and thread-safe (the world has one lock).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import secrets
-import socket
 import string
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+
+from tests.emulators.loop_server import LoopServer
 
 from .api import PREFIX, RestApi
 from .limits import Faults, RateLimits
@@ -34,52 +32,25 @@ from .model import World
 from .render import Renderer
 
 Json = dict[str, Any]
-LOOP_CALL_TIMEOUT = 10.0
 TOKEN_ALPHABET = string.ascii_letters + string.digits
 
 
-class GitHubEmulator:
+class GitHubEmulator(LoopServer):
+    thread_name = "github-emulator"
+
     """A GitHub instance with users, organizations and repositories."""
 
     def __init__(self, *, port: int = 0, clock: Callable[[], float] = time.time,
                  rate_limit: int = 5000) -> None:
-        self.port = port
+        LoopServer.__init__(self, port)
         self.world = World(clock)
         self.limits = RateLimits(clock, rate_limit)
         self.faults = Faults()
         self._tokens: dict[str, str] = {}
         self.api = RestApi(self.world, self._tokens, self.limits, self.faults,
                            lambda: Renderer(self.web_url, self.url))
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------
-
-    def start(self) -> GitHubEmulator:
-        """Bind 127.0.0.1 (a free port unless one was given) and serve."""
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(
-            target=self._run_loop, args=(started,), name="github-emulator", daemon=True
-        )
-        self._thread.start()
-        started.result(timeout=LOOP_CALL_TIMEOUT)
-        return self
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(LOOP_CALL_TIMEOUT)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(LOOP_CALL_TIMEOUT)
-        self._loop = self._thread = None
-
-    def __enter__(self) -> GitHubEmulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
@@ -90,36 +61,10 @@ class GitHubEmulator:
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _run_loop(self, started: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as error:  # hand the failure to start()'s caller
-            started.set_exception(error)
-            loop.close()
-            return
-        started.set_result(None)
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
+    def build_app(self) -> web.Application:
         app = web.Application()
         self.api.add_routes(app)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def _shutdown(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        return app
 
     # -- accounts and repositories -------------------------------------------------
 

@@ -15,16 +15,14 @@ and benchmark threads can set up and inspect the domain while a scan runs.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
+
+from tests.emulators.loop_server import LoopServer
 
 from . import directory_api, drive_api, sharing
 from .errors import GoogleApiError, OAuthError
@@ -36,49 +34,22 @@ from .wire import Api
 from .workspace import Workspace
 
 Json = dict[str, Any]
-LOOP_CALL_TIMEOUT = 10.0
 
 
-class GoogleEmulator:
+class GoogleEmulator(LoopServer):
+    thread_name = "google-emulator"
+
     """A Workspace domain with Drive and a directory; see tests/emulators/google."""
 
     def __init__(self, domain: str = "example.com", *, port: int = 0,
                  clock: Callable[[], float] = time.time, seed: int | None = None) -> None:
         self.workspace = Workspace(domain, clock, seed)
-        self.port = port
+        LoopServer.__init__(self, port)
         self.faults = Faults()
         self.tokens = TokenService(clock, lambda: self.token_uri, self._subject_ok)
         self.api = Api(self.workspace, self.tokens, self.faults)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------
-
-    def start(self) -> GoogleEmulator:
-        """Bind 127.0.0.1 (a free port unless one was given) and serve."""
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(
-            target=self._run_loop, args=(started,), name="google-emulator", daemon=True
-        )
-        self._thread.start()
-        started.result(timeout=LOOP_CALL_TIMEOUT)
-        return self
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(LOOP_CALL_TIMEOUT)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(LOOP_CALL_TIMEOUT)
-        self._loop = self._thread = None
-
-    def __enter__(self) -> GoogleEmulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
@@ -89,38 +60,12 @@ class GoogleEmulator:
     def token_uri(self) -> str:
         return f"{self.url}token"
 
-    def _run_loop(self, started: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as error:  # hand the failure to start()'s caller
-            started.set_exception(error)
-            loop.close()
-            return
-        started.set_result(None)
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
+    def build_app(self) -> web.Application:
         app = web.Application(client_max_size=4 * 1024**2)
         app.router.add_post("/token", self._token)
         drive_api.add_routes(app, self.api)
         directory_api.add_routes(app, self.api)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def _shutdown(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        return app
 
     async def _token(self, request: web.Request) -> web.Response:
         self.faults.count(TOKEN_METHOD)

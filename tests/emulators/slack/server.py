@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import socket
-import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from aiohttp import web
+
+from tests.emulators.loop_server import LOOP_CALL_TIMEOUT, LoopServer
 
 from . import payloads
 from .faults import Faults
@@ -29,10 +29,11 @@ from .workspace import Message, Workspace
 T = TypeVar("T")
 Json = dict[str, Any]
 EVENT_NAMES = {"im": "message.im", "channel": "message.channels", "group": "message.groups"}
-LOOP_CALL_TIMEOUT = 10.0
 
 
-class SlackEmulator(PersonActions):
+class SlackEmulator(LoopServer, PersonActions):
+    thread_name = "slack-emulator"
+
     """A stateful Slack workspace with Warden installed; see tests/emulators/slack."""
 
     def __init__(
@@ -49,7 +50,7 @@ class SlackEmulator(PersonActions):
         self.app_token = f"xapp-1-{ws.app_id}-{ws.new_id('', 13)}-{ws.new_hex(64)}"
         # Events the app is subscribed to, by Slack's names; others are not sent.
         self.subscriptions: set[str] = {"message.im", "app_home_opened"}
-        self.port = port
+        LoopServer.__init__(self, port)
         self.faults = Faults(clock)
         self.sockets = SocketMode(ws.app_id, ack_timeout)
         self.responder = Responder(ws, self._message_posted)
@@ -57,36 +58,8 @@ class SlackEmulator(PersonActions):
             ws, self.faults, bot_token=self.bot_token, app_token=self.app_token,
             socket_url=self._socket_url, on_posted=self._message_posted,
         )
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------
-
-    def start(self) -> SlackEmulator:
-        """Bind 127.0.0.1 (a free port unless one was given) and serve."""
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(
-            target=self._run_loop, args=(started,), name="slack-emulator", daemon=True
-        )
-        self._thread.start()
-        started.result(timeout=LOOP_CALL_TIMEOUT)
-        return self
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(LOOP_CALL_TIMEOUT)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(LOOP_CALL_TIMEOUT)
-        self._loop = self._thread = None
-
-    def __enter__(self) -> SlackEmulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
@@ -97,44 +70,15 @@ class SlackEmulator(PersonActions):
         """What slack_sdk wants as base_url: with the trailing slash."""
         return f"{self.base_url}api/"
 
-    def _run_loop(self, started: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as error:  # hand the failure to start()'s caller
-            started.set_exception(error)
-            loop.close()
-            return
-        started.set_result(None)
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
+    def build_app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.web_api.handle)
         app.router.add_post("/response/{token}", self._response_url)
         app.router.add_get("/link/", self.sockets.handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        return app
 
-    async def _shutdown(self) -> None:
+    async def before_shutdown(self) -> None:
         await self.sockets.close_all()
-        if self._runner is not None:
-            await self._runner.cleanup()
-        # Event deliveries still waiting out a redelivery timer end with us.
-        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         try:
