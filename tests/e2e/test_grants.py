@@ -1,6 +1,8 @@
 """Temporary access, end to end: the real process, the Slack and Google emulators."""
 
 import json
+import signal
+import sqlite3
 import time
 
 import pytest
@@ -336,3 +338,29 @@ def test_github_collaborator_invited_on_a_repo_admins_approval_and_withdrawn(
                        message="the invitation outlived the grant")  # fmt: skip
     finally:
         process.stop()
+
+
+def test_a_grant_cut_off_between_drive_and_the_store_is_settled_on_start(
+    running, slack, google, workdir, alice, bob, audit_pack
+):
+    """Drive made the permission but the process died before recording it (the store says
+    `approved`, nothing created): on start Warden adopts that permission, no second one."""
+    ask(bob, audit_pack)
+    approve(slack, alice)
+    slack.wait_for(lambda: auditor_can_read(google, audit_pack), timeout=10,
+                   message="the permission was not created")  # fmt: skip
+    assert running.stop(signal.SIGKILL) != 0
+    with sqlite3.connect(workdir / "warden.db") as db:
+        db.execute("UPDATE grants SET status = 'approved', created_ref = NULL, expires_at = NULL")
+
+    running.start()
+
+    listing = slack.wait_for(
+        lambda: "active" in (out := running.cli("grants", "list").stdout) and out,
+        timeout=15, message="the interrupted grant was not settled",
+    )  # fmt: skip
+    assert "auditor@partner.com" in listing
+    auditor = [
+        p for p in google.permissions(audit_pack) if p.get("emailAddress") == "auditor@partner.com"
+    ]
+    assert len(auditor) == 1
