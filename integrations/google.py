@@ -11,7 +11,7 @@ goes through `google_retrying` and is counted per method for scan runs.
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +29,7 @@ FILE_FIELDS = (
     f"hasAugmentedPermissions,permissions({PERMISSION_FIELDS})"
 )
 MAX_PAGE_SIZE = 1000  # Drive's largest files.list page
+DRIVES_KEPT_PER_THREAD = 8
 
 
 class GoogleWorkspace:
@@ -72,11 +73,17 @@ class GoogleWorkspace:
                 return
 
     def drive(self, user_email: str) -> Drive:
-        # One service per user and thread: httplib2 connections are not
-        # thread-safe, and reusing one keeps its connection alive.
-        cache = self._local.__dict__.setdefault("drives", {})
-        if user_email not in cache:
-            cache[user_email] = Drive(self, self._service("drive", "v3", DRIVE_SCOPE, user_email))
+        # A few recent services per thread: httplib2 connections are not
+        # thread-safe, reusing one keeps its connection alive, and each holds
+        # the parsed discovery document (under a megabyte), so a scan over
+        # thousands of users must not keep them all.
+        cache: OrderedDict[str, Drive] = self._local.__dict__.setdefault("drives", OrderedDict())
+        if user_email in cache:
+            cache.move_to_end(user_email)
+            return cache[user_email]
+        cache[user_email] = Drive(self, self._service("drive", "v3", DRIVE_SCOPE, user_email))
+        if len(cache) > DRIVES_KEPT_PER_THREAD:
+            cache.popitem(last=False)
         return cache[user_email]
 
     def execute(self, method: str, request) -> dict[str, Any]:
