@@ -1,0 +1,109 @@
+"""Following Suricata's EVE JSON log like `tail -F`, resumable across restarts.
+
+The position is (inode, offset): saved after every batch, it lets a restart
+continue exactly where the last run stopped. When the log is rotated (the
+file at the path has a new inode) the rest of the old file is read first if
+it is still beside it (eve.json.1, eve.json-20261203, …), then the new file
+from its start. A file that shrank in place (copytruncate) is read from its
+start. A line is consumed only once its newline is written, so a line being
+written is never read half. Lines that are not JSON objects are counted and
+skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Position:
+    inode: int
+    offset: int
+
+
+@dataclass
+class Batch:
+    events: list[dict]
+    malformed: int
+    position: Position
+
+
+class EveTail:
+    def __init__(self, path: str | Path, position: Position | None = None) -> None:
+        self.path = Path(path)
+        self.position = position
+
+    def read(self, max_bytes: int = READ_CHUNK) -> Iterator[Batch]:
+        """Batches of new events; save each batch's position before the next."""
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        saved = self.position
+        if saved and saved.inode != current.st_ino:
+            rotated = self._rotated_file(saved.inode)
+            if rotated is not None:
+                yield from self._read_file(rotated, saved, max_bytes, final=True)
+            saved = None
+        if saved and current.st_size < saved.offset:
+            log.warning("suricata.log_truncated", extra={"path": str(self.path)})
+            saved = None
+        start = saved or Position(current.st_ino, 0)
+        yield from self._read_file(self.path, start, max_bytes, final=False)
+
+    def _read_file(self, path: Path, start: Position, max_bytes: int,
+                   final: bool) -> Iterator[Batch]:  # fmt: skip
+        offset = start.offset
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            while True:
+                chunk = handle.read(max_bytes)
+                if not chunk:
+                    return
+                complete = chunk.rfind(b"\n") + 1
+                if complete == 0:
+                    if len(chunk) < max_bytes:
+                        return  # a line still being written: wait for its newline
+                    complete = len(chunk)  # one line longer than a chunk: take it whole
+                events, malformed = _parse(chunk[:complete])
+                offset += complete
+                handle.seek(offset)
+                position = Position(start.inode, offset)
+                self.position = position
+                yield Batch(events, malformed, position)
+
+    def _rotated_file(self, inode: int) -> Path | None:
+        for candidate in sorted(self.path.parent.glob(self.path.name + "*")):
+            try:
+                if candidate != self.path and os.stat(candidate).st_ino == inode:
+                    return candidate
+            except FileNotFoundError:
+                continue
+        log.warning("suricata.rotated_file_gone", extra={"path": str(self.path)})
+        return None
+
+
+def _parse(data: bytes) -> tuple[list[dict], int]:
+    events, malformed = [], 0
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            malformed += 1
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+        else:
+            malformed += 1
+    return events, malformed
