@@ -66,7 +66,7 @@ def make_grants(store: Store, google: GoogleEmulator, count: int, expires, tag: 
     return ids
 
 
-def arm(scheduler: Scheduler, grants: GrantsWorkflow, store: Store) -> None:
+def arm(scheduler: Scheduler, grants: GrantsWorkflow) -> None:
     """What the process does on start: one wake-up per active grant at its expiry."""
     for grant_id, when in grants.active_expiries():
         scheduler.run_once(
@@ -97,7 +97,7 @@ def latencies(store: Store, ids: list[int]) -> list[float]:
     return sorted((from_iso(r) - from_iso(e)).total_seconds() for e, r in rows)
 
 
-def report(name: str, ids: list[int], values: list[float], wall: float, google, ids_files) -> None:
+def report(name: str, ids: list[int], values: list[float], wall: float) -> None:
     def pct(p: float) -> float:
         return values[min(len(values) - 1, int(p / 100 * len(values)))] if values else float("nan")
 
@@ -127,17 +127,17 @@ def main() -> int:
         same_minute = make_grants(store, google, args.grants, expiry, "Same minute")
         scheduler = Scheduler(store, [])
         scheduler.start()
-        arm(scheduler, grants, store)
+        arm(scheduler, grants)
         time.sleep(max((expiry - utcnow()).total_seconds(), 0))
         wall = wait_revoked(store, same_minute, 120)
-        report("same minute", same_minute, latencies(store, same_minute), wall, google, None)
+        report("same minute", same_minute, latencies(store, same_minute), wall)
         scheduler.shutdown()
 
         overdue = make_grants(store, google, args.overdue, utcnow() - timedelta(minutes=5), "Old")
         started = utcnow()
         scheduler = Scheduler(store, [])
         scheduler.start()
-        arm(scheduler, grants, store)  # as on start
+        arm(scheduler, grants)  # as on start
         wall = wait_revoked(store, overdue, 120)
         after_start = sorted(
             (from_iso(r) - started).total_seconds()
@@ -145,8 +145,7 @@ def main() -> int:
                 f"SELECT revoked_at FROM grants WHERE id IN ({','.join(map(str, overdue))})"
             ).fetchall() if r
         )  # fmt: skip
-        report("overdue at start (latency counted from start)", overdue, after_start, wall,
-               google, None)  # fmt: skip
+        report("overdue at start (latency counted from start)", overdue, after_start, wall)
         scheduler.shutdown()
         print(f"Drive requests: {dict(sorted(google.request_counts().items()))}")
     return 0

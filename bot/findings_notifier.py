@@ -16,6 +16,7 @@ from bot.policy import Policy
 from bot.text import escape
 from state import findings, outbox
 from state.clock import from_iso, utcnow
+from workflows.findings import most_severe_first
 
 DM_HOOK, EXCEPTION_HOOK = "finding-dm", "exception-card"
 
@@ -101,9 +102,7 @@ def _findings_in(db: Database, channel: str, ts: str) -> list[dict]:
     rows = list(
         db.query("SELECT id FROM findings WHERE dm_channel = ? AND dm_ts = ?", [channel, ts])
     )
-    items = [findings.get_finding(db, row["id"]) for row in rows]
-    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    return sorted(items, key=lambda f: (rank[f["severity"]], f["subject_name"].lower()))
+    return most_severe_first([findings.get_finding(db, row["id"]) for row in rows])
 
 
 def _message_key(run_id: int, items: list[dict]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from bot.text import escape, truncate
+from bot.views import section, target_button
 from state import outbox
 from state.clock import from_iso, utcnow
 
@@ -22,16 +23,6 @@ def describe(grant: dict) -> str:
         f"({grant['kind']}) for {days:g} day(s), asked by <@{grant['requester']}>:\n"
         f">{escape(truncate(grant['reason'], 500))}"
     )
-
-
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-
-
-def _button(kind: str, grant_id: int, text: str, style: str | None = None) -> dict:
-    button = {"type": "button", "action_id": f"{kind}:{grant_id}", "value": str(grant_id),
-              "text": {"type": "plain_text", "text": text}}  # fmt: skip
-    return {**button, "style": style} if style else button
 
 
 def _when(iso: str | None) -> str:
@@ -87,10 +78,10 @@ class SlackGrantNotifier:
             "Access request"
         )
         blocks = [
-            _section(f":key: {what} {gid}: {describe(grant)}"),
+            section(f":key: {what} {gid}: {describe(grant)}"),
             {"type": "actions", "block_id": f"grant_{gid}",
-             "elements": [_button(APPROVE, gid, "Approve", "primary"),
-                          _button(DENY, gid, "Deny", "danger")]},
+             "elements": [target_button(APPROVE, gid, "Approve", "primary"),
+                          target_button(DENY, gid, "Deny", "danger")]},
         ]  # fmt: skip
         for approver in approvers:
             payload = {outbox.DM_USER: approver, "text": f"Access request {gid}", "blocks": blocks}
@@ -125,17 +116,17 @@ class SlackGrantNotifier:
     def expiring(self, db: Database, grant: dict) -> None:
         gid = grant["id"]
         blocks = [
-            _section(f":hourglass: Access ends {_when(grant['expires_at'])}: {describe(grant)}"),
+            section(f":hourglass: Access ends {_when(grant['expires_at'])}: {describe(grant)}"),
             {"type": "actions", "block_id": f"grant_expiring_{gid}",
-             "elements": [_button(EXTEND, gid, "Extend", "primary"),
-                          _button(REVOKE_NOW, gid, "Revoke now", "danger")]},
+             "elements": [target_button(EXTEND, gid, "Extend", "primary"),
+                          target_button(REVOKE_NOW, gid, "Revoke now", "danger")]},
         ]  # fmt: skip
         payload = {outbox.DM_USER: grant["requester"], "text": "Access ends soon", "blocks": blocks}
         outbox.enqueue(db, "chat.postMessage", payload, f"grant-expiring:{gid}")
 
     def _tell(self, db: Database, grant: dict, text: str, step: str) -> None:
         """One DM to the requester per grant and step: a retried step says it once."""
-        payload = {outbox.DM_USER: grant["requester"], "text": text, "blocks": [_section(text)]}
+        payload = {outbox.DM_USER: grant["requester"], "text": text, "blocks": [section(text)]}
         outbox.enqueue(db, "chat.postMessage", payload, f"grant-{step}:{grant['id']}")
 
 
@@ -161,7 +152,7 @@ def time_left(grant: dict) -> str:
 
 def home_line(grant: dict, can_revoke: bool) -> dict:
     """One grant on the App Home; active ones get Revoke now."""
-    line = _section(f"*{grant['id']}* · {time_left(grant)} · {describe(grant)}")
+    line = section(f"*{grant['id']}* · {time_left(grant)} · {describe(grant)}")
     if can_revoke and grant["status"] == "active":
-        line["accessory"] = _button(REVOKE_NOW, grant["id"], "Revoke now", "danger")
+        line["accessory"] = target_button(REVOKE_NOW, grant["id"], "Revoke now", "danger")
     return line

@@ -23,6 +23,18 @@ def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
 
 
+def target_button(kind: str, target_id: int, text: str, style: str | None = None) -> dict:
+    """A button acting on one finding or grant: `kind:id` keeps action ids unique in a
+    message that lists several, and the value carries the id."""
+    button = {
+        "type": "button",
+        "action_id": f"{kind}:{target_id}",
+        "value": str(target_id),
+        "text": {"type": "plain_text", "text": text},
+    }
+    return {**button, "style": style} if style else button
+
+
 def help_text() -> str:
     """The plain-text fallback of the help message, for notifications."""
     return "Warden keeps our Slack, Drive and GitHub safe. Try /warden help."

@@ -7,6 +7,7 @@ ids must be unique within a message, and one message lists several findings).
 from __future__ import annotations
 
 from bot.text import escape, truncate
+from bot.views import section, target_button
 
 FIX = "finding_fix"
 EXCEPTION = "finding_exception"
@@ -31,10 +32,6 @@ SEVERITY_EMOJI = {"critical": ":red_circle:", "high": ":large_orange_circle:",
                   "medium": ":large_yellow_circle:", "low": ":white_circle:"}  # fmt: skip
 
 
-def action_id(kind: str, finding_id: int) -> str:
-    return f"{kind}:{finding_id}"
-
-
 def what_is_wrong(finding: dict) -> str:
     shared_with = escape(finding["details"].get("shared_with", ""))
     return RULE_WORDS[finding["rule"]].format(shared_with=shared_with)
@@ -46,26 +43,10 @@ def file_link(finding: dict) -> str:
     return f"<{link}|{name}>" if link else f"*{name}*"
 
 
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-
-
-def _button(kind: str, finding_id: int, text: str, style: str | None = None) -> dict:
-    button = {
-        "type": "button",
-        "action_id": action_id(kind, finding_id),
-        "value": str(finding_id),
-        "text": {"type": "plain_text", "text": text},
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 def finding_blocks(finding: dict, state_line: str | None = None) -> list[dict]:
     """One finding: what is wrong, and the buttons that deal with it (or how it ended)."""
     emoji = SEVERITY_EMOJI[finding["severity"]]
-    blocks = [_section(f"{emoji} {file_link(finding)} {what_is_wrong(finding)}.")]
+    blocks = [section(f"{emoji} {file_link(finding)} {what_is_wrong(finding)}.")]
     if state_line:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": state_line}]})
         return blocks
@@ -75,10 +56,10 @@ def finding_blocks(finding: dict, state_line: str | None = None) -> list[dict]:
             "type": "actions",
             "block_id": f"finding_actions_{fid}",
             "elements": [
-                _button(FIX, fid, "Fix it for me", "primary"),
-                _button(EXCEPTION, fid, "Request an exception"),
-                _button(SNOOZE_1D, fid, "Snooze 1 day"),
-                _button(SNOOZE_3D, fid, "Snooze 3 days"),
+                target_button(FIX, fid, "Fix it for me", "primary"),
+                target_button(EXCEPTION, fid, "Request an exception"),
+                target_button(SNOOZE_1D, fid, "Snooze 1 day"),
+                target_button(SNOOZE_3D, fid, "Snooze 3 days"),
             ],
         }
     )
@@ -91,7 +72,7 @@ def owner_dm(findings: list[dict], states: dict[int, str] | None = None) -> dict
     listed, more = findings[:MAX_LISTED], len(findings) - MAX_LISTED
     count = "a file" if len(findings) == 1 else f"{len(findings)} files"
     blocks = [
-        _section(
+        section(
             f"Hi! I noticed {count} of yours shared more widely than our security "
             "policy allows. One click fixes each, or tell us why it needs to stay."
         )
@@ -101,13 +82,13 @@ def owner_dm(findings: list[dict], states: dict[int, str] | None = None) -> dict
         blocks.append({"type": "divider"})
     if more > 0:
         blocks.append(
-            _section(f"…and {more} more. My *Home* tab lists your open ones, most severe first.")
+            section(f"…and {more} more. My *Home* tab lists your open ones, most severe first.")
         )
     return {"text": f"{count.capitalize()} of yours need a sharing fix", "blocks": blocks}
 
 
 def reminder_dm(finding: dict, number: int) -> dict:
-    blocks = [_section(f"A friendly reminder ({number}) about a file of yours:")]
+    blocks = [section(f"A friendly reminder ({number}) about a file of yours:")]
     blocks += finding_blocks(finding)
     return {"text": "A file of yours still needs a sharing fix", "blocks": blocks}
 
@@ -121,21 +102,21 @@ def escalation(finding: dict, owner_mention: str) -> dict:
         f":rotating_light: {file_link(finding)} {what_is_wrong(finding)} "
         f"({finding['severity']}): {why}."
     )
-    return {"text": "A finding was escalated", "blocks": [_section(text)]}
+    return {"text": "A finding was escalated", "blocks": [section(text)]}
 
 
 def unowned(finding_count: int, owner: str, findings: list[dict]) -> dict:
     """For the security channel: findings nobody in Slack owns, with the usual buttons."""
     who = f"the shared drive {escape(owner)}" if "@" not in owner else escape(owner)
     blocks = [
-        _section(f"{finding_count} new finding(s) for {who}, who has no Slack account to DM:")
+        section(f"{finding_count} new finding(s) for {who}, who has no Slack account to DM:")
     ]
     for finding in findings[:MAX_LISTED]:
         blocks += finding_blocks(finding)
         blocks.append({"type": "divider"})
     if finding_count > MAX_LISTED:
         more = finding_count - MAX_LISTED
-        blocks.append(_section(f"…and {more} more; `warden scan drive --dry-run` lists them all."))
+        blocks.append(section(f"…and {more} more; `warden scan drive --dry-run` lists them all."))
     return {"text": "Findings for someone outside Slack", "blocks": blocks}
 
 
@@ -152,7 +133,7 @@ def exception_modal(finding: dict, max_days: int) -> dict:
         "submit": {"type": "plain_text", "text": "Send to security"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            _section(f"{file_link(finding)} {what_is_wrong(finding)}."),
+            section(f"{file_link(finding)} {what_is_wrong(finding)}."),
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,
@@ -181,13 +162,13 @@ def exception_request(finding: dict, request: dict, requester_mention: str) -> d
     return {
         "text": "An exception was requested",
         "blocks": [
-            _section(text),
+            section(text),
             {
                 "type": "actions",
                 "block_id": f"exception_{rid}",
                 "elements": [
-                    _button(EXCEPTION_APPROVE, rid, "Approve", "primary"),
-                    _button(EXCEPTION_DENY, rid, "Deny", "danger"),
+                    target_button(EXCEPTION_APPROVE, rid, "Approve", "primary"),
+                    target_button(EXCEPTION_DENY, rid, "Deny", "danger"),
                 ],
             },
         ],
@@ -199,4 +180,4 @@ def exception_decided(finding: dict, request: dict, decision: str, analyst_menti
         f"Exception for {file_link(finding)} ({request['days']} day(s)): *{decision}* by "
         f"{analyst_mention}.\n>{escape(request['reason'])}"
     )
-    return {"text": f"Exception {decision}", "blocks": [_section(text)]}
+    return {"text": f"Exception {decision}", "blocks": [section(text)]}

@@ -45,7 +45,11 @@ def register(app: App, warden: Warden) -> None:
             ack(**help_answer)
         elif word == "whoami":
             ack()
-            answer = lambda: respond(response_type="ephemeral", **_whoami(warden, body["user_id"]))  # noqa: E731
+            user = body["user_id"]
+
+            def answer() -> None:
+                respond(response_type="ephemeral", **_whoami(warden, user))
+
             after_ack(warden, body, client, answer)
         elif word == "scan":
             _scan_now(warden, ack, body, client, respond)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
+from scanners.drive_rules import SEVERITY_ORDER
 from state import Store, audit, findings
 from state.clock import from_iso, to_iso, utcnow
 from workflows.people import People
@@ -96,7 +97,7 @@ class FindingsWorkflow:
             if finding and _needs_telling(finding):
                 by_owner[finding["owner"]].append(finding)
         for owner, items in by_owner.items():
-            self._notify_owner(run_id, owner, _most_severe_first(items))
+            self._notify_owner(run_id, owner, most_severe_first(items))
 
     def notify_pending(self) -> int:
         """Tell owners about open findings nobody told them of yet.
@@ -362,8 +363,6 @@ def _silenced(finding: dict) -> bool:
     return bool(until) and from_iso(until) > utcnow()
 
 
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-
-
-def _most_severe_first(items: list[dict]) -> list[dict]:
-    return sorted(items, key=lambda f: (SEVERITY_RANK[f["severity"]], f["subject_name"].lower()))
+def most_severe_first(items: list[dict]) -> list[dict]:
+    """Stored findings, most severe first, then by name."""
+    return sorted(items, key=lambda f: (SEVERITY_ORDER[f["severity"]], f["subject_name"].lower()))

@@ -3,6 +3,7 @@ speak as the people in the workspace."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from tests.emulators.slack import SlackEmulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+GOOGLE_ADMIN = "admin@example.com"
 CONNECT_TIMEOUT_SECONDS = 15
 
 
@@ -149,3 +151,29 @@ def _block_text(node) -> str:
     if isinstance(node, list):
         return "\n".join(_block_text(item) for item in node)
     return ""
+
+
+def google_env(google, workdir: Path) -> dict[str, str]:
+    """Settings for Warden to reach the Google emulator: a delegated key, written once."""
+    key_file = workdir / "google-key.json"
+    if not key_file.exists():
+        from integrations.google import DIRECTORY_SCOPE, DRIVE_SCOPE
+
+        info = google.service_account_info()
+        google.grant_delegation(info["client_id"], [DRIVE_SCOPE, DIRECTORY_SCOPE])
+        key_file.write_text(json.dumps(info))
+    return {
+        "GOOGLE_SERVICE_ACCOUNT_FILE": str(key_file),
+        "GOOGLE_ADMIN_EMAIL": GOOGLE_ADMIN,
+        "GOOGLE_API_ENDPOINT": google.url,
+    }
+
+
+def button(message: dict, prefix: str) -> str:
+    """The action id of the button starting with `prefix`, in a message or a view."""
+    for block in message.get("blocks", []):
+        candidates = list(block.get("elements", [])) + [block.get("accessory") or {}]
+        for element in candidates:
+            if element.get("action_id", "").startswith(prefix):
+                return element["action_id"]
+    raise AssertionError(f"no {prefix} button in {all_text(message)}")

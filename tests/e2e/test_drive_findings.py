@@ -4,18 +4,23 @@ import json
 
 import pytest
 
-from integrations.google import DIRECTORY_SCOPE, DRIVE_SCOPE
-from tests.e2e.harness import Person, WardenProcess, all_text, policy_text
+from tests.e2e.harness import (
+    GOOGLE_ADMIN,
+    Person,
+    WardenProcess,
+    all_text,
+    button,
+    google_env,
+    policy_text,
+)
 from tests.emulators.google import GoogleEmulator
-
-ADMIN = "admin@example.com"
 
 
 @pytest.fixture
 def google():
     with GoogleEmulator() as emulator:
-        for email in (ADMIN, "alice@example.com", "sam@example.com", "eve@example.com"):
-            emulator.add_user(email, admin=email == ADMIN)
+        for email in (GOOGLE_ADMIN, "alice@example.com", "sam@example.com", "eve@example.com"):
+            emulator.add_user(email, admin=email == GOOGLE_ADMIN)
         yield emulator
 
 
@@ -27,21 +32,14 @@ def eve(slack) -> Person:
 
 @pytest.fixture
 def drive_workdir(workdir, google):
-    info = google.service_account_info()
-    google.grant_delegation(info["client_id"], [DRIVE_SCOPE, DIRECTORY_SCOPE])
-    (workdir / "google-key.json").write_text(json.dumps(info))
+    google_env(google, workdir)
     policy = policy_text("#security", "sam@example.com")
     (workdir / "warden.yaml").write_text(policy + "scanners:\n  drive:\n    enabled: true\n")
     return workdir
 
 
 def start_warden(slack, google, workdir) -> WardenProcess:
-    env = {
-        "GOOGLE_SERVICE_ACCOUNT_FILE": str(workdir / "google-key.json"),
-        "GOOGLE_ADMIN_EMAIL": ADMIN,
-        "GOOGLE_API_ENDPOINT": google.url,
-    }
-    return WardenProcess(slack, workdir, env).start()
+    return WardenProcess(slack, workdir, google_env(google, workdir)).start()
 
 
 @pytest.fixture
@@ -60,12 +58,6 @@ def running(slack, google, drive_workdir, alice, sam, eve, public_plan):
         process.stop()
 
 
-def button(message: dict, prefix: str) -> str:
-    for block in message.get("blocks", []):
-        for element in block.get("elements", []):
-            if element.get("action_id", "").startswith(prefix):
-                return element["action_id"]
-    raise AssertionError(f"no {prefix} button in {all_text(message)}")
 
 
 def first_dm(person: Person) -> dict:
@@ -235,11 +227,7 @@ def test_app_home_lists_my_findings_with_their_buttons(running, slack, alice, go
 
 def test_dry_run_prints_the_findings_and_exits_1(slack, google, drive_workdir, public_plan):
     """`warden scan drive --dry-run` lists what it would report, without Slack."""
-    env = {
-        "GOOGLE_SERVICE_ACCOUNT_FILE": str(drive_workdir / "google-key.json"),
-        "GOOGLE_ADMIN_EMAIL": ADMIN,
-        "GOOGLE_API_ENDPOINT": google.url,
-    }
+    env = google_env(google, drive_workdir)
 
     result = WardenProcess(slack, drive_workdir, env).cli("scan", "drive", "--dry-run")
 

@@ -1,24 +1,28 @@
 """Temporary access, end to end: the real process, the Slack and Google emulators."""
 
-import json
 import signal
 import sqlite3
 import time
 
 import pytest
 
-from integrations.google import DIRECTORY_SCOPE, DRIVE_SCOPE
-from tests.e2e.harness import Person, WardenProcess, all_text, policy_text
+from tests.e2e.harness import (
+    GOOGLE_ADMIN,
+    Person,
+    WardenProcess,
+    all_text,
+    button,
+    google_env,
+    policy_text,
+)
 from tests.emulators.google import GoogleEmulator
-
-ADMIN = "admin@example.com"
 
 
 @pytest.fixture
 def google():
     with GoogleEmulator() as emulator:
-        for email in (ADMIN, "alice@example.com", "bob@example.com", "sam@example.com"):
-            emulator.add_user(email, admin=email == ADMIN)
+        for email in (GOOGLE_ADMIN, "alice@example.com", "bob@example.com", "sam@example.com"):
+            emulator.add_user(email, admin=email == GOOGLE_ADMIN)
         yield emulator
 
 
@@ -36,17 +40,9 @@ def audit_pack(google):
 
 @pytest.fixture
 def running(slack, google, workdir, alice, bob, sam, audit_pack):
-    info = google.service_account_info()
-    google.grant_delegation(info["client_id"], [DRIVE_SCOPE, DIRECTORY_SCOPE])
-    (workdir / "google-key.json").write_text(json.dumps(info))
     policy = policy_text("#security", "sam@example.com") + "grants:\n  enabled: true\n"
     (workdir / "warden.yaml").write_text(policy)
-    env = {
-        "GOOGLE_SERVICE_ACCOUNT_FILE": str(workdir / "google-key.json"),
-        "GOOGLE_ADMIN_EMAIL": ADMIN,
-        "GOOGLE_API_ENDPOINT": google.url,
-    }
-    process = WardenProcess(slack, workdir, env).start()
+    process = WardenProcess(slack, workdir, google_env(google, workdir)).start()
     yield process
     if process.proc.poll() is None:
         process.stop()
@@ -66,12 +62,6 @@ def approval_request(slack, alice: Person) -> dict:
     )  # fmt: skip
 
 
-def button(message: dict, prefix: str) -> str:
-    for block in message.get("blocks", []):
-        for element in block.get("elements", []):
-            if element.get("action_id", "").startswith(prefix):
-                return element["action_id"]
-    raise AssertionError(f"no {prefix} button in {all_text(message)}")
 
 
 def auditor_can_read(google, file_id) -> bool:
@@ -190,18 +180,11 @@ def test_app_home_shows_time_left_and_revokes(running, slack, google, alice, bob
         message="the grant is not on the Home tab",
     )  # fmt: skip
     assert "2d 23h left" in all_text(home)
-    slack.click_view_button(bob.user_id, button_in_view(home, "grant_revoke_now:"))
+    slack.click_view_button(bob.user_id, button(home, "grant_revoke_now:"))
 
     slack.wait_for(lambda: not auditor_can_read(google, audit_pack), timeout=10,
                    message="Revoke now did nothing")  # fmt: skip
 
-
-def button_in_view(view: dict, prefix: str) -> str:
-    for block in view.get("blocks", []):
-        accessory = block.get("accessory") or {}
-        if accessory.get("action_id", "").startswith(prefix):
-            return accessory["action_id"]
-    raise AssertionError(f"no {prefix} button on the Home tab")
 
 
 def modal_fields(view: dict) -> dict:
