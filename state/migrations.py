@@ -375,3 +375,137 @@ def _grants(db: Database) -> None:
     )
     db.execute("CREATE INDEX grants_status_expiry ON grants (status, expires_at)")
     db.execute("CREATE INDEX grants_requester ON grants (requester, status)")
+
+
+@migration(8, "incidents")
+def _incidents(db: Database) -> None:
+    # An incident is `open` when reported, `acknowledged` once an analyst takes
+    # it (MTTD ends there) and `resolved` with a resolution and a category
+    # (MTTR ends there). IDS alerts carry a `dedup_key` (signature and hosts):
+    # a repeat inside the policy's window bumps `alert_count` on the open
+    # incident instead of opening another. The card's place in Slack
+    # (channel, ts) is filled in once the outbox has posted it.
+    db.execute(
+        """CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'acknowledged', 'resolved')),
+            source TEXT NOT NULL CHECK (source IN ('command', 'modal', 'shortcut', 'suricata')),
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            link TEXT,
+            reporter TEXT,
+            quoted_author TEXT,
+            quoted_permalink TEXT,
+            assignee TEXT,
+            dedup_key TEXT,
+            alert_count INTEGER NOT NULL DEFAULT 1,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            acknowledged_at TEXT,
+            resolved_at TEXT,
+            resolved_by TEXT,
+            resolution TEXT,
+            category TEXT CHECK (category IN ('true_positive', 'false_positive', 'benign')),
+            card_channel TEXT,
+            card_ts TEXT,
+            ticket_repo TEXT,
+            ticket_number INTEGER,
+            ticket_url TEXT,
+            paged_at TEXT,
+            thanked_at TEXT,
+            intel_notes TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+    db.execute("CREATE INDEX incidents_status ON incidents (status, opened_at)")
+    db.execute("CREATE INDEX incidents_dedup ON incidents (dedup_key, last_seen_at)")
+    db.execute("CREATE INDEX incidents_reporter ON incidents (reporter, opened_at)")
+    db.execute(
+        """CREATE TABLE incident_indicators (
+            incident_id INTEGER NOT NULL REFERENCES incidents (id),
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            enrichment TEXT NOT NULL DEFAULT '{}',
+            enriched_at TEXT,
+            PRIMARY KEY (incident_id, kind, value)
+        )"""
+    )
+    # The timeline: every step, in order. Each is posted to the card's thread
+    # (and the ticket, when there is one) through the outbox.
+    db.execute(
+        """CREATE TABLE incident_events (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents (id),
+            at TEXT NOT NULL,
+            actor TEXT,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            ticket_comment_id INTEGER
+        )"""
+    )
+    db.execute("CREATE INDEX incident_events_incident ON incident_events (incident_id, id)")
+    db.execute(
+        """CREATE TABLE incident_tasks (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents (id),
+            text TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            done_at TEXT,
+            next_reminder_at TEXT,
+            escalated_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX incident_tasks_due ON incident_tasks (status, next_reminder_at)")
+    # Outside effects recorded before (`*ing`) and after the call, like grants.
+    db.execute(
+        """CREATE TABLE ip_blocks (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents (id),
+            address TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN (
+                'blocking', 'blocked', 'lifting', 'lifted', 'failed')),
+            blocked_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            blocked_at TEXT,
+            expires_at TEXT,
+            lifted_at TEXT,
+            outcome TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX ip_blocks_status ON ip_blocks (status, expires_at)")
+    db.execute(
+        """CREATE TABLE quarantines (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents (id),
+            file_id TEXT NOT NULL,
+            file_name TEXT,
+            owner TEXT,
+            status TEXT NOT NULL CHECK (status IN (
+                'quarantining', 'quarantined', 'restoring', 'restored', 'failed')),
+            removed TEXT NOT NULL DEFAULT '[]',
+            quarantined_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            restored_by TEXT,
+            restored_at TEXT,
+            outcome TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX quarantines_file ON quarantines (file_id, status)")
+    # Answers from online intel providers, kept until `expires_at`.
+    db.execute(
+        """CREATE TABLE intel_cache (
+            provider TEXT NOT NULL,
+            indicator TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            PRIMARY KEY (provider, indicator)
+        )"""
+    )
