@@ -1,4 +1,4 @@
-"""A GitHub emulator: users, orgs, repositories, collaborators, invitations."""
+"""A GitHub emulator: users, orgs, repositories, collaborators, invitations, issues."""
 
 from .errors import GitHubError
 from .model import PERMISSION_TO_ROLE, ROLES

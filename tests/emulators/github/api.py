@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from . import issue_input
 from .errors import (
     COLLABORATORS_DOCS,
     INVITATIONS_DOCS,
@@ -22,11 +23,12 @@ from .errors import (
     GitHubError,
     bad_credentials,
     forbidden,
+    issues_disabled,
     not_found,
     validation_failed,
 )
 from .limits import Faults, RateLimited, RateLimits
-from .model import AFFILIATIONS, PERMISSION_TO_ROLE, Repo, User, World, rank
+from .model import AFFILIATIONS, PERMISSION_TO_ROLE, Issue, Repo, User, World, rank
 from .render import Renderer
 
 PREFIX = "/api/v3"
@@ -34,6 +36,13 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
 VIEWER: web.RequestKey[User | None] = web.RequestKey("viewer", object)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# GitHub documents this 403 but not its wording; the emulator's is its own.
+EDIT_REFUSAL = "Must be the issue's author or have triage access to edit an issue."
+ISSUE_ORDER: dict[str, Callable[[Issue], Any]] = {
+    "created": lambda issue: issue.number,
+    "updated": lambda issue: (issue.updated_at, issue.number),
+    "comments": lambda issue: (len(issue.comment_ids), issue.number),
+}
 
 
 class RestApi:
@@ -70,6 +79,16 @@ class RestApi:
         app.router.add_get(one + "/permission", self.get_permission)
         app.router.add_get(repo + "/invitations", self.list_invitations)
         app.router.add_delete(repo + "/invitations/{invitation_id}", self.withdraw)
+        self._add_issue_routes(app, repo + "/issues")
+
+    def _add_issue_routes(self, app: web.Application, issues: str) -> None:
+        app.router.add_get(issues, self.list_issues)
+        app.router.add_post(issues, self.open_issue)
+        one = issues + "/{issue_number}"
+        app.router.add_get(one, self.get_issue)
+        app.router.add_patch(one, self.update_issue)
+        app.router.add_get(one + "/comments", self.list_comments)
+        app.router.add_post(one + "/comments", self.add_comment)
 
     # -- what every answer shares ------------------------------------------------
 
@@ -86,9 +105,11 @@ class RestApi:
             if route != "/rate_limit":
                 budget = self.limits.spend(user_id, request_id)
             fault = self.faults.take(request.method, route, _api_path(request))
-            if fault is not None:
+            if fault is not None and not fault.after_effect:
                 raise fault.error(request_id)
             response = await handler(request)
+            if fault is not None:
+                raise fault.error(request_id)  # it took effect; the answer is lost
         except RateLimited as error:
             budget = error.budget
             response = _error_response(error)
@@ -248,6 +269,118 @@ class RestApi:
             self.world.withdraw(repo, int(raw))
         return web.Response(status=204)
 
+    # -- issues and comments ---------------------------------------------------------
+
+    def _tracker(self, request: web.Request) -> Repo:
+        """The repository of an issues endpoint: 404 if unseen, 410 if issues are off."""
+        repo = self._repo(request)
+        if not repo.has_issues:
+            raise issues_disabled()
+        return repo
+
+    def _issue(self, request: web.Request, repo: Repo) -> Issue:
+        number = issue_input.issue_number(request.match_info["issue_number"])
+        issue = self.world.issue(repo, number)
+        if issue is None:
+            raise issue_input.missing_issue()
+        return issue
+
+    def _can_push(self, repo: Repo, login: str) -> bool:
+        return rank(self.world.role(repo, login)) >= rank("write")
+
+    async def list_issues(self, request: web.Request) -> web.Response:
+        query = request.query
+        state, since = issue_input.list_state(query), issue_input.since(query)
+        creator = query.get("creator", "").lower()
+        labels = {name.strip().lower() for name in query.get("labels", "").split(",") if name}
+        order = ISSUE_ORDER.get(query.get("sort", "created"), ISSUE_ORDER["created"])
+        with self.world.lock:
+            repo = self._tracker(request)
+            found = [i for i in repo.issues.values()
+                     if state in ("all", i.state) and i.updated_at >= since
+                     and creator in ("", i.author) and labels <= set(i.labels)]
+            found.sort(key=order, reverse=query.get("direction") != "asc")
+            items = [self.render.issue(self.world, repo, issue) for issue in found]
+        return self._page(request, items)
+
+    async def open_issue(self, request: web.Request) -> web.Response:
+        """Anyone who can read the repository may open an issue; only people with
+        push access may label or assign it, and GitHub drops both silently for
+        everyone else."""
+        author = _signed_in(request)
+        body = await _body(request)
+        with self.world.lock:
+            repo = self._tracker(request)
+            title = issue_input.title(body)
+            text = issue_input.issue_body(body.get("body"))
+            labels, assignees = [], []
+            if self._can_push(repo, author.login):
+                labels = issue_input.label_names(body)
+                assignees = self._assignable(repo, issue_input.assignee_logins(body))
+            issue = self.world.open_issue(repo, author.login, title, text, labels, assignees)
+            answer = self.render.issue(self.world, repo, issue)
+        return _created(answer)
+
+    def _assignable(self, repo: Repo, logins: list[str]) -> list[str]:
+        for login in logins:
+            if self.world.user(login) is None or self.world.role(repo, login) is None:
+                raise validation_failed("Issue", "invalid", "assignees", value=login,
+                                        docs=issue_input.CREATE_DOCS)
+        return logins
+
+    async def get_issue(self, request: web.Request) -> web.Response:
+        with self.world.lock:
+            repo = self._tracker(request)
+            issue = self._issue(request, repo)
+            return _json(self.render.issue(self.world, repo, issue))
+
+    async def update_issue(self, request: web.Request) -> web.Response:
+        """The author, or anyone with triage access or more, may edit and close."""
+        editor = _signed_in(request)
+        body = await _body(request)
+        with self.world.lock:
+            repo = self._tracker(request)
+            issue = self._issue(request, repo)
+            is_author = issue.author == editor.login.lower()
+            if not is_author and rank(self.world.role(repo, editor.login)) < rank("triage"):
+                raise forbidden(EDIT_REFUSAL, issue_input.UPDATE_DOCS)
+            text = issue_input.text_changes(body)
+            state, reason = issue_input.state_change(body)
+            if text:
+                self.world.edit(issue, text)
+            self._move(issue, state, reason, editor.login)
+            return _json(self.render.issue(self.world, repo, issue))
+
+    def _move(self, issue: Issue, state: str | None, reason: str | None, actor: str) -> None:
+        if state is None or state == issue.state:
+            return  # state_reason alone changes nothing
+        if state == "closed":
+            self.world.close(issue, reason or "completed", actor)
+        else:
+            self.world.reopen(issue)
+
+    async def list_comments(self, request: web.Request) -> web.Response:
+        since = issue_input.since(request.query, issue_input.COMMENT_DOCS)
+        with self.world.lock:
+            repo = self._tracker(request)
+            issue = self._issue(request, repo)
+            items = [self.render.comment(self.world, repo, comment)
+                     for comment in self.world.comments_on(issue)
+                     if comment.updated_at >= since]
+        return self._page(request, items)
+
+    async def add_comment(self, request: web.Request) -> web.Response:
+        """Anyone who can read the repository may comment."""
+        author = _signed_in(request)
+        body = await _body(request)
+        with self.world.lock:
+            repo = self._tracker(request)
+            issue = self._issue(request, repo)
+            text = issue_input.comment_body(body)
+            comment = self.world.comment(repo, issue, author.login, text)
+            answer = self.render.comment(self.world, repo, comment)
+        return _created(answer)
+
     # -- pagination -----------------------------------------------------------------
 
     def _page(self, request: web.Request, items: list[Any]) -> web.Response:
@@ -315,6 +448,13 @@ async def _body(request: web.Request) -> dict[str, Any]:
 def _json(body: Any, status: int = 200) -> web.Response:
     return web.Response(status=status, text=json.dumps(body),
                         content_type="application/json", charset="utf-8")
+
+
+def _created(body: dict[str, Any]) -> web.Response:
+    """201 with the new resource and, as GitHub sends, its API URL in Location."""
+    response = _json(body, status=201)
+    response.headers["Location"] = body["url"]
+    return response
 
 
 def _error_response(error: GitHubError) -> web.Response:

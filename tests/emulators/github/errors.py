@@ -6,6 +6,7 @@ Real examples (PyGithub's recorded responses, GitHub issues)::
     403 {"message": "Must have admin rights to Repository.", ...}
     422 {"message": "Validation Failed",
          "errors": [{"resource": "Repository", "code": "custom", ...}], ...}
+    410 {"message": "Issues are disabled for this repo", ...}
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ DOCS = "https://docs.github.com/rest"
 COLLABORATORS_DOCS = f"{DOCS}/collaborators/collaborators"
 INVITATIONS_DOCS = f"{DOCS}/collaborators/invitations"
 USERS_DOCS = f"{DOCS}/users/users#get-a-user"
+ISSUES_DOCS = f"{DOCS}/issues/issues"
+COMMENTS_DOCS = f"{DOCS}/issues/comments"
 RATE_LIMIT_DOCS = (
     "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 )
@@ -60,8 +63,15 @@ def forbidden(message: str, docs: str = COLLABORATORS_DOCS) -> GitHubError:
 
 def validation_failed(resource: str, code: str, field: str,
                       message: str | None = None,
-                      docs: str = COLLABORATORS_DOCS) -> GitHubError:
+                      docs: str = COLLABORATORS_DOCS, value: Any = None) -> GitHubError:
     error: Json = {"resource": resource, "code": code, "field": field}
     if message is not None:
         error["message"] = message
+    if value is not None:
+        error["value"] = value
     return GitHubError(422, "Validation Failed", docs, [error])
+
+
+def issues_disabled(docs: str = ISSUES_DOCS) -> GitHubError:
+    # Gone rather than Forbidden: the repository is there, its tracker is not.
+    return GitHubError(410, "Issues are disabled for this repo", docs)

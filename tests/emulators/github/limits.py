@@ -7,7 +7,9 @@ resource, counted from their first request; every answer carries the
 Requests without a token share the unauthenticated budget (60 an hour).
 
 Secondary limits cannot be predicted by a client, so tests plan them with
-``fail_next``: a 429 (or 403) with ``Retry-After`` and GitHub's message.
+``fail_next``: a 429 (or 403) with ``Retry-After`` and GitHub's message. A
+fault planned ``after_effect`` lets the request take effect and loses its
+answer, as when a proxy gives up after GitHub acted.
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ class Fault:
     status: int
     retry_after: int | None
     message: str | None
+    after_effect: bool = False
 
     def matches(self, method: str, route: str, path: str) -> bool:
         if self.method not in ("*", method):
@@ -134,12 +137,13 @@ class Faults:
         self._lock = threading.Lock()
 
     def fail_next(self, method: str, path_pattern: str, status: int, times: int,
-                  retry_after: int | None, message: str | None) -> None:
+                  retry_after: int | None, message: str | None,
+                  after_effect: bool = False) -> None:
         if not path_pattern.startswith("/"):
             raise ValueError("path_pattern starts with '/', without the /api/v3 prefix")
         if status == 429 and retry_after is None:
             retry_after = 60
-        fault = Fault(method.upper(), path_pattern, status, retry_after, message)
+        fault = Fault(method.upper(), path_pattern, status, retry_after, message, after_effect)
         with self._lock:
             self._planned.extend([fault] * times)
 

@@ -1,4 +1,4 @@
-"""Users, organizations, repositories, collaborators and invitations.
+"""Users, organizations, repositories, collaborators, invitations and issues.
 
 No HTTP here. Every method expects the caller to hold ``lock``; the server
 and the HTTP handlers take it around each operation.
@@ -6,6 +6,10 @@ and the HTTP handlers take it around each operation.
 Roles are GitHub's role names, weakest first: read, triage, write,
 maintain, admin. The REST API takes the older names pull and push for
 read and write when adding a collaborator.
+
+Issues are numbered per repository from 1, as on GitHub (where pull
+requests share the sequence; the emulator has none). Their comments live
+in the world so that each has an id unique across repositories.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ PERMISSION_TO_ROLE = {
     "maintain": "maintain", "admin": "admin",
 }
 AFFILIATIONS = ("outside", "direct", "all")
+# The colour of a label GitHub creates on the fly for a new issue.
+NEW_LABEL_COLOR = "ededed"
 
 
 def rank(role: str | None) -> int:
@@ -65,6 +71,44 @@ class Invitation:
 
 
 @dataclass
+class Label:
+    id: int
+    name: str
+    color: str = NEW_LABEL_COLOR
+    description: str | None = None
+
+
+@dataclass
+class Issue:
+    id: int
+    repo_id: int
+    number: int
+    title: str
+    body: str | None
+    author: str  # lower-cased login
+    created_at: float
+    updated_at: float
+    labels: list[str] = field(default_factory=list)  # lower-cased label names
+    assignees: list[str] = field(default_factory=list)  # lower-cased logins
+    state: str = "open"
+    state_reason: str | None = None
+    closed_at: float | None = None
+    closed_by: str | None = None
+    comment_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Comment:
+    id: int
+    repo_id: int
+    issue_number: int
+    author: str  # lower-cased login
+    body: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass
 class Repo:
     id: int
     owner: str
@@ -73,6 +117,9 @@ class Repo:
     created_at: float
     # Direct collaborators by lower-cased login: the role given to them.
     direct: dict[str, str] = field(default_factory=dict)
+    has_issues: bool = True
+    labels: dict[str, Label] = field(default_factory=dict)  # by lower-cased name
+    issues: dict[int, Issue] = field(default_factory=dict)  # by number
 
     @property
     def full_name(self) -> str:
@@ -89,6 +136,7 @@ class World:
         self.orgs: dict[str, Org] = {}
         self.repos: dict[str, Repo] = {}
         self.invitations: dict[int, Invitation] = {}
+        self.comments: dict[int, Comment] = {}
         self._ids = itertools.count(1001)
 
     # -- accounts ------------------------------------------------------------
@@ -129,14 +177,16 @@ class World:
 
     # -- repositories ----------------------------------------------------------
 
-    def add_repo(self, full_name: str, private: bool, admins: list[str]) -> Repo:
+    def add_repo(self, full_name: str, private: bool, admins: list[str],
+                 has_issues: bool = True) -> Repo:
         owner, _, name = full_name.partition("/")
         account = self.user(owner) or self.org(owner)
         if account is None or not name:
             raise ValueError(f"{full_name!r} needs an owner added first, as owner/name")
         if full_name.lower() in self.repos:
             raise ValueError(f"{full_name} exists")
-        repo = Repo(next(self._ids), account.login, name, private, self.clock())
+        repo = Repo(next(self._ids), account.login, name, private, self.clock(),
+                    has_issues=has_issues)
         for login in admins:
             repo.direct[self.require_user(login).login.lower()] = "admin"
         self.repos[full_name.lower()] = repo
@@ -249,3 +299,73 @@ class World:
 
     def remove(self, repo: Repo, login: str) -> None:
         repo.direct.pop(login.lower(), None)
+
+    # -- issues and comments --------------------------------------------------------
+
+    def open_issue(self, repo: Repo, author: str, title: str, body: str | None,
+                   labels: list[str], assignees: list[str]) -> Issue:
+        """A new open issue with the repository's next number.
+
+        Label names that do not exist yet are created, as GitHub does when
+        someone with push access names them; the caller decides who may.
+        """
+        now = self.clock()
+        issue = Issue(next(self._ids), repo.id, len(repo.issues) + 1, title, body,
+                      author.lower(), now, now,
+                      labels=[self.label(repo, name).name.lower() for name in labels],
+                      assignees=[login.lower() for login in assignees])
+        repo.issues[issue.number] = issue
+        return issue
+
+    def label(self, repo: Repo, name: str) -> Label:
+        """The repository's label called ``name`` (any case), created if missing."""
+        found = repo.labels.get(name.lower())
+        if found is None:
+            found = repo.labels[name.lower()] = Label(next(self._ids), name)
+        return found
+
+    def issue(self, repo: Repo, number: int) -> Issue | None:
+        return repo.issues.get(number)
+
+    def comment(self, repo: Repo, issue: Issue, author: str, body: str) -> Comment:
+        now = self.clock()
+        comment = Comment(next(self._ids), repo.id, issue.number, author.lower(),
+                          body, now, now)
+        self.comments[comment.id] = comment
+        issue.comment_ids.append(comment.id)
+        issue.updated_at = now  # a comment counts as activity on the issue
+        return comment
+
+    def comments_on(self, issue: Issue) -> list[Comment]:
+        return [self.comments[comment_id] for comment_id in issue.comment_ids]
+
+    def close(self, issue: Issue, reason: str, actor: str) -> None:
+        now = self.clock()
+        issue.state, issue.state_reason = "closed", reason
+        issue.closed_at, issue.closed_by, issue.updated_at = now, actor.lower(), now
+
+    def reopen(self, issue: Issue) -> None:
+        issue.state, issue.state_reason = "open", "reopened"
+        issue.closed_at, issue.closed_by, issue.updated_at = None, None, self.clock()
+
+    def edit(self, issue: Issue, text: dict[str, str | None]) -> None:
+        """Replace the title and/or body (the keys present in ``text``)."""
+        issue.title = text.get("title") or issue.title
+        if "body" in text:
+            issue.body = text["body"]
+        issue.updated_at = self.clock()
+
+    def author_association(self, repo: Repo, login: str) -> str:
+        """How GitHub labels someone next to what they wrote in ``repo``.
+
+        OWNER is the personal owner; people in the owning organization are
+        MEMBER (its owners too); other direct collaborators COLLABORATOR.
+        CONTRIBUTOR and FIRST_TIMER need commits, which the emulator has not.
+        """
+        who = login.lower()
+        org = self.owner_org(repo)
+        if org is None and who == repo.owner.lower():
+            return "OWNER"
+        if org is not None and who in org.owners | org.members:
+            return "MEMBER"
+        return "COLLABORATOR" if who in repo.direct else "NONE"

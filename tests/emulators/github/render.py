@@ -1,4 +1,4 @@
-"""The JSON GitHub sends for users, orgs, repositories and invitations.
+"""The JSON GitHub sends for users, orgs, repositories, invitations and issues.
 
 URLs are absolute and built the way GitHub Enterprise builds them: the API
 lives under ``<host>/api/v3`` and the web pages at ``<host>/...``, so
@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-from .model import ROLES, Invitation, Org, Repo, User, World, rank
+from .model import ROLES, Comment, Invitation, Issue, Label, Org, Repo, User, World, rank
 
 Json = dict[str, Any]
 # The older single-word permission the /permission endpoint still reports.
@@ -20,6 +21,7 @@ LEGACY_PERMISSION = {
     "read": "read", "triage": "read", "write": "write",
     "maintain": "write", "admin": "admin",
 }
+REACTIONS = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes")
 
 
 def timestamp(seconds: float) -> str:
@@ -103,6 +105,8 @@ class Renderer:
             "branches_url": f"{api}/branches{{/branch}}",
             "visibility": "private" if repo.private else "public",
             "default_branch": "main", "archived": False, "disabled": False,
+            "has_issues": repo.has_issues,
+            "open_issues_count": sum(i.state == "open" for i in repo.issues.values()),
             "created_at": timestamp(repo.created_at),
             "updated_at": timestamp(repo.created_at),
             "pushed_at": timestamp(repo.created_at),
@@ -139,6 +143,63 @@ class Renderer:
             "url": f"{self.api}/user/repository_invitations/{invitation.id}",
             "html_url": f"{self.web}/{repo.full_name}/invitations",
         }
+
+    # -- issues ---------------------------------------------------------------------
+
+    def label(self, repo: Repo, label: Label) -> Json:
+        return {
+            "id": label.id, "node_id": node_id("Label", label.id),
+            "url": f"{self.api}/repos/{repo.full_name}/labels/{quote(label.name)}",
+            "name": label.name, "description": label.description,
+            "color": label.color, "default": False,
+        }
+
+    def issue(self, world: World, repo: Repo, issue: Issue) -> Json:
+        api = f"{self.api}/repos/{repo.full_name}/issues/{issue.number}"
+        people = [self.simple_user(world.require_user(who)) for who in issue.assignees]
+        closer = world.require_user(issue.closed_by) if issue.closed_by else None
+        return {
+            "id": issue.id, "node_id": node_id("Issue", issue.id), "url": api,
+            "repository_url": f"{self.api}/repos/{repo.full_name}",
+            "labels_url": f"{api}/labels{{/name}}", "comments_url": f"{api}/comments",
+            "events_url": f"{api}/events", "timeline_url": f"{api}/timeline",
+            "html_url": f"{self.web}/{repo.full_name}/issues/{issue.number}",
+            "number": issue.number, "state": issue.state,
+            "state_reason": issue.state_reason, "title": issue.title, "body": issue.body,
+            "user": self.simple_user(world.require_user(issue.author)),
+            "labels": [self.label(repo, repo.labels[name]) for name in issue.labels],
+            "assignee": people[0] if people else None, "assignees": people,
+            "milestone": None, "locked": False, "active_lock_reason": None,
+            "comments": len(issue.comment_ids),
+            "closed_at": timestamp(issue.closed_at) if issue.closed_at else None,
+            "created_at": timestamp(issue.created_at),
+            "updated_at": timestamp(issue.updated_at),
+            "closed_by": self.simple_user(closer) if closer else None,
+            "author_association": world.author_association(repo, issue.author),
+            "performed_via_github_app": None, "reactions": self.reactions(api),
+        }
+
+    def comment(self, world: World, repo: Repo, comment: Comment) -> Json:
+        api = f"{self.api}/repos/{repo.full_name}/issues"
+        page = f"{self.web}/{repo.full_name}/issues/{comment.issue_number}"
+        return {
+            "id": comment.id, "node_id": node_id("IssueComment", comment.id),
+            "url": f"{api}/comments/{comment.id}",
+            "html_url": f"{page}#issuecomment-{comment.id}",
+            "body": comment.body,
+            "user": self.simple_user(world.require_user(comment.author)),
+            "created_at": timestamp(comment.created_at),
+            "updated_at": timestamp(comment.updated_at),
+            "issue_url": f"{api}/{comment.issue_number}",
+            "author_association": world.author_association(repo, comment.author),
+            "performed_via_github_app": None,
+            "reactions": self.reactions(f"{api}/comments/{comment.id}"),
+        }
+
+    def reactions(self, subject_url: str) -> Json:
+        """The reaction roll-up; nobody reacts in the emulator."""
+        counts = dict.fromkeys(REACTIONS, 0)
+        return {"url": f"{subject_url}/reactions", "total_count": 0, **counts}
 
 
 def permissions(role: str) -> Json:

@@ -1,4 +1,5 @@
-"""GitHubEmulator: repositories, collaborators and invitations over GitHub's REST API.
+"""GitHubEmulator: repositories, collaborators, invitations, issues and comments
+over GitHub's REST API.
 
 The real PyGithub talks to it the way it talks to GitHub Enterprise Server::
 
@@ -83,10 +84,14 @@ class GitHubEmulator(LoopServer):
             return self.world.add_org(login, list(owners), list(members), base_permission).id
 
     def add_repo(self, full_name: str, private: bool = True,
-                 admins: list[str] | tuple[str, ...] = ()) -> int:
-        """A repository of an existing user or org; ``admins`` are direct admins."""
+                 admins: list[str] | tuple[str, ...] = (), has_issues: bool = True) -> int:
+        """A repository of an existing user or org; ``admins`` are direct admins.
+
+        With ``has_issues=False`` its issues endpoints answer 410, as GitHub
+        does when the Issues feature is switched off in the settings.
+        """
         with self.world.lock:
-            return self.world.add_repo(full_name, private, list(admins)).id
+            return self.world.add_repo(full_name, private, list(admins), has_issues).id
 
     def token_for(self, login: str) -> str:
         """A classic personal access token that acts as ``login``."""
@@ -132,6 +137,24 @@ class GitHubEmulator(LoopServer):
             renderer = Renderer(self.web_url, self.url)
             return [renderer.invitation(self.world, i) for i in self.world.pending(repo)]
 
+    def issues(self, full_name: str) -> list[Json]:
+        """Every issue, open or closed, as the REST API renders it, by number."""
+        with self.world.lock:
+            repo = self.world.require_repo(full_name)
+            renderer = Renderer(self.web_url, self.url)
+            return [renderer.issue(self.world, repo, issue)
+                    for _, issue in sorted(repo.issues.items())]
+
+    def comments(self, full_name: str, number: int) -> list[Json]:
+        """The comments on issue ``number``, oldest first, as the REST API renders them."""
+        with self.world.lock:
+            repo = self.world.require_repo(full_name)
+            issue = self.world.issue(repo, number)
+            if issue is None:
+                raise KeyError(f"{full_name} has no issue #{number}")
+            renderer = Renderer(self.web_url, self.url)
+            return [renderer.comment(self.world, repo, c) for c in self.world.comments_on(issue)]
+
     def is_admin(self, full_name: str, login: str) -> bool:
         """A direct admin, the personal owner, or an owner of the owning org."""
         with self.world.lock:
@@ -147,16 +170,20 @@ class GitHubEmulator(LoopServer):
         self.limits.reset()
 
     def fail_next(self, method: str, path_pattern: str, status: int, times: int = 1,
-                  retry_after: int | None = None, message: str | None = None) -> None:
+                  retry_after: int | None = None, message: str | None = None,
+                  after_effect: bool = False) -> None:
         """The next ``times`` matching requests fail with ``status``.
 
         ``path_pattern`` is a route as ``request_counts`` names it
         (``/repos/{owner}/{repo}/collaborators``) or a glob on the path
         without the /api/v3 prefix (``/repos/acme/*/invitations``); ``method``
         may be ``*``. 403 and 429 carry GitHub's secondary-limit message;
-        429 also carries ``Retry-After`` (60 s unless given).
+        429 also carries ``Retry-After`` (60 s unless given). With
+        ``after_effect`` the request is carried out first and only its answer
+        is replaced: the 5xx after which a blind retry would post twice.
         """
-        self.faults.fail_next(method, path_pattern, status, times, retry_after, message)
+        self.faults.fail_next(method, path_pattern, status, times, retry_after, message,
+                              after_effect)
 
     def request_counts(self) -> dict[str, int]:
         """``"PUT /repos/{owner}/{repo}/collaborators/{username}"`` -> requests."""
