@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot import cli_grants, cli_scan
+from bot import cli_grants, cli_ids, cli_scan
 from bot.logs import configure_logging
 from bot.policy import PolicyError, load_policy
 from bot.policy_doc import render_markdown
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("policy", help="print the active workflows as Markdown")
     cli_scan.add_parser(commands)
     cli_grants.add_parser(commands)
+    cli_ids.add_parser(commands)
     audit = commands.add_parser("audit", help="inspect the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     audit_commands.add_parser(
@@ -68,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_scan.run_scan(settings, policy, args)
     if command == "grants":
         return cli_grants.run_grants(settings, policy, args)
+    if command == "ids":
+        return cli_ids.run_ids(settings, policy, args)
     return _run(settings, policy)
 
 

@@ -12,6 +12,7 @@ from bot.settings import Settings
 from state import Store
 from workflows.findings import FindingsWorkflow
 from workflows.grants import GrantsWorkflow
+from workflows.incidents import IncidentsWorkflow
 from workflows.people import People
 
 if TYPE_CHECKING:
@@ -29,3 +30,4 @@ class Warden:
     findings: FindingsWorkflow | None = None
     drive_scan: DriveScanJob | None = None
     grants: GrantsWorkflow | None = None
+    incidents: IncidentsWorkflow | None = None

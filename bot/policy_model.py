@@ -141,6 +141,16 @@ def _github_name(value: object) -> str:
     return value
 
 
+def _repository(value: object) -> str:
+    if not isinstance(value, str) or value.count("/") != 1:
+        _fail(f"expected a GitHub repository like acme/security, got {_show(value)}")
+    owner, name = value.split("/")
+    _github_name(owner)
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
+        _fail(f"expected a GitHub repository like acme/security, got {_show(value)}")
+    return value
+
+
 def _severity(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3:
         _fail("expected a Suricata severity: 1 (most severe), 2 or 3")
@@ -376,6 +386,16 @@ class Suricata(_Section):
     min_severity: Annotated[int, PlainValidator(_severity)] = 2
 
 
+class IpBlocking(_Section):
+    """The AWS WAFv2 IP set that Block IP adds addresses to."""
+
+    ip_set_name: Text
+    ip_set_id: Text
+    scope: Literal["REGIONAL", "CLOUDFRONT"] = "REGIONAL"
+    region: Text = "us-east-1"
+    expiry: Duration | None = None
+
+
 class Incidents(_Section):
     enabled: bool = False
     kinds: Annotated[list[Text], _list_of("a list of incident kinds", True)] = [
@@ -386,7 +406,12 @@ class Incidents(_Section):
         "other",
     ]
     suricata: Suricata = Suricata()
+    dedup_window: Duration = timedelta(hours=1)
     follow_up_cadence: Cadence = [timedelta(days=1), timedelta(days=3)]
+    ticket_repository: Annotated[str, PlainValidator(_repository)] | None = None
+    block_ips: IpBlocking | None = None
+    intel_cache_ttl: Duration = timedelta(days=1)
+    digest_day: Day = "mon"
 
 
 class Policy(_Section):

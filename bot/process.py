@@ -33,6 +33,9 @@ from bot.context import Warden
 from bot.drive import DriveScanJob, findings_workflow, google_workspace
 from bot.findings_notifier import SlackFindingsNotifier
 from bot.grants_setup import grants_workflow
+from bot.ids_follower import IdsFollower
+from bot.incidents_notifier import CARD_HOOK
+from bot.incidents_setup import incident_notifier, incidents_workflow
 from bot.policy import Policy
 from bot.scheduler import Job, Scheduler
 from bot.sender import OutboxSender
@@ -66,7 +69,9 @@ def run(settings: Settings, policy: Policy) -> int:
 
     store = Store(settings.db_path)
     notifier = SlackFindingsNotifier(policy)
-    sender = OutboxSender(store, outbox_client(settings), on_sent=notifier.hooks())
+    incident_cards = incident_notifier(settings, policy)
+    hooks = {**notifier.hooks(), CARD_HOOK: incident_cards.card_posted}
+    sender = OutboxSender(store, outbox_client(settings), on_sent=hooks)
     client = web_client(settings)
     # Jobs look people up with tenacity only, so a stop cuts their waits short.
     directory = SlackDirectory(outbox_client(settings), stop)
@@ -74,7 +79,11 @@ def run(settings: Settings, policy: Policy) -> int:
     warden = Warden(settings, policy, store, sender, People(store, directory, policy), executor)
     _add_drive(warden, stop)
     warden.grants = grants_workflow(settings, policy, store, warden.people, stop)
+    warden.incidents = incidents_workflow(
+        settings, policy, store, warden.people, incident_cards, stop
+    )
     scheduler = Scheduler(store, scheduled_jobs(warden))
+    follower = _ids_follower(warden)
 
     _audit_process(store, "process.started", settings, policy_hash)
     sender.start()
@@ -84,6 +93,8 @@ def run(settings: Settings, policy: Policy) -> int:
             _settle_grants(warden)
             scheduler.start()
             _arm_grant_expiries(warden, scheduler)
+            if follower is not None:
+                follower.start()
             handler = _socket_handler(build_app(warden, client, executor), settings, started)
             if _until_stopped(stop, "socket.connect_retry", lambda: _connect(handler)):
                 wait_in_slices(stop)
@@ -92,6 +103,8 @@ def run(settings: Settings, policy: Policy) -> int:
         log.error("slack.refused_token", extra={"error": error.response.get("error")})
         exit_code = 2
     log.info("process.stopping")
+    if follower is not None:
+        follower.stop(timeout=settings.shutdown_grace_seconds / 2)
     _shutdown(settings, handler, executor, scheduler, sender)
     _audit_process(store, "process.stopped", settings, policy_hash)
     store.close()
@@ -122,6 +135,27 @@ def _add_drive(warden: Warden, stop: threading.Event) -> None:
         )
 
 
+def _ids_follower(warden: Warden) -> IdsFollower | None:
+    """The Suricata follower, when incidents are on and the policy names an EVE log."""
+    eve_path = warden.policy.incidents.suricata.eve_path
+    if warden.incidents is None or not eve_path:
+        return None
+
+    def after_batch(opened: list[int], updated: list[int]) -> None:
+        warden.sender.wake()
+        for incident_id in opened:
+            warden.background.submit(enrich_quietly, incident_id)
+
+    def enrich_quietly(incident_id: int) -> None:
+        try:
+            warden.incidents.enrich(incident_id)
+            warden.sender.wake()
+        except Exception:
+            log.exception("incident.enrich_failed", extra={"incident": incident_id})
+
+    return IdsFollower(warden.store, warden.incidents, eve_path, after_batch)
+
+
 def scheduled_jobs(warden: Warden) -> list[Job]:
     def forget_old_deliveries() -> None:
         with warden.store.transaction() as db:
@@ -145,7 +179,14 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
         jobs.append(Job("drive-scan", warden.policy.scanners.drive.every, scan_drive))
     if warden.grants is not None:
         jobs.append(Job("grants-sweep", GRANTS_SWEEP, lambda: sweep_grants(warden)))
+    if warden.incidents is not None:
+        jobs.append(Job("incident-tasks", REMINDER_SWEEP, lambda: follow_up(warden)))
     return jobs
+
+
+def follow_up(warden: Warden) -> None:
+    warden.incidents.remind_tasks()
+    warden.sender.wake()
 
 
 def _settle_grants(warden: Warden) -> None:

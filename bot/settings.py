@@ -53,6 +53,13 @@ class Settings:
     google_api_endpoint: str | None = None
     github_token: Secret = Secret("")
     github_api_url: str | None = None
+    # Incident integrations: each is off until its key is set.
+    abuseipdb_api_key: Secret = Secret("")
+    abuseipdb_api_url: str | None = None
+    virustotal_api_key: Secret = Secret("")
+    virustotal_api_url: str | None = None
+    pagerduty_routing_key: Secret = Secret("")
+    pagerduty_events_url: str | None = None
 
     def google_ready(self) -> str | None:
         """None when Google can be reached, else what is missing, as one line."""
@@ -90,6 +97,12 @@ def load_settings(env: Mapping[str, str] | None = None, need_tokens: bool = True
         google_api_endpoint=env.get("GOOGLE_API_ENDPOINT") or None,
         github_token=Secret(env.get("GITHUB_TOKEN", "").strip()),
         github_api_url=env.get("GITHUB_API_URL") or None,
+        abuseipdb_api_key=Secret(env.get("ABUSEIPDB_API_KEY", "").strip()),
+        abuseipdb_api_url=env.get("ABUSEIPDB_API_URL") or None,
+        virustotal_api_key=Secret(env.get("VIRUSTOTAL_API_KEY", "").strip()),
+        virustotal_api_url=env.get("VIRUSTOTAL_API_URL") or None,
+        pagerduty_routing_key=Secret(env.get("PAGERDUTY_ROUTING_KEY", "").strip()),
+        pagerduty_events_url=env.get("PAGERDUTY_EVENTS_URL") or None,
     )
 
 

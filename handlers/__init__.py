@@ -10,6 +10,7 @@ from handlers import (
     errors,
     findings,
     home,
+    incidents,
     messages,
     shortcuts,
 )
@@ -24,3 +25,4 @@ def register(app: App, warden: Warden) -> None:
     home.register(app, warden)
     findings.register(app, warden)
     access.register(app, warden)
+    incidents.register(app, warden)

@@ -57,14 +57,6 @@ def register(app: App, warden: Warden) -> None:
             close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.5)
             ack(text=views.did_you_mean_text(word, close[0] if close else None))
 
-    @app.command(ids.COMMAND_SECURITY_ALERT)
-    def security_alert(ack: Ack, body: dict) -> None:
-        ack(
-            text=views.feature_unavailable_text(
-                "Incident reporting", warden.policy.incidents.enabled
-            )
-        )
-
     @app.command(ids.COMMAND_ACCESS)
     def access(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         if warden.grants is None:

@@ -1,4 +1,4 @@
-"""The "Report to security" message shortcut and the "Request access" global shortcut."""
+"""The "Request access" global shortcut ("Report to security" is in `handlers.incidents`)."""
 
 from __future__ import annotations
 
@@ -20,12 +20,6 @@ def register(app: App, warden: Warden) -> None:
             client,
             lambda: client.views_open(trigger_id=body["trigger_id"], view=view),
         )
-
-    @app.shortcut(ids.SHORTCUT_REPORT_TO_SECURITY)
-    def report_to_security(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        text = views.feature_unavailable_text("Incident reporting", warden.policy.incidents.enabled)
-        open_notice(body, client, "Report", text)
 
     @app.shortcut(ids.SHORTCUT_REQUEST_ACCESS)
     def request_access(ack: Ack, body: dict, client: WebClient) -> None:

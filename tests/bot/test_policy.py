@@ -1,6 +1,8 @@
 """The policy file: loading, defaults, and problems that point to the line."""
 
 import textwrap
+import types
+import typing
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,8 +41,12 @@ def keys_of(model: type[pydantic.BaseModel], prefix: str = "") -> set[str]:
     keys = set()
     for name, field in model.model_fields.items():
         keys.add(prefix + name)
-        if isinstance(field.annotation, type) and issubclass(field.annotation, pydantic.BaseModel):
-            keys |= keys_of(field.annotation, f"{prefix}{name}.")
+        # A section that is off unless given (`X | None`) is shown with its keys too.
+        optional = isinstance(field.annotation, types.UnionType)
+        candidates = typing.get_args(field.annotation) if optional else (field.annotation,)
+        for candidate in candidates:
+            if isinstance(candidate, type) and issubclass(candidate, pydantic.BaseModel):
+                keys |= keys_of(candidate, f"{prefix}{name}.")
     return keys
 
 

@@ -1,0 +1,174 @@
+"""Incidents reported by people, end to end: the real process and the Slack emulator."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.e2e.harness import Person, WardenProcess, all_text, button, policy_text
+
+INCIDENTS_ON = "incidents:\n  enabled: true\n"
+
+
+@pytest.fixture
+def bob(slack) -> Person:
+    return Person(slack, slack.add_user("bob", "bob@example.com"))
+
+
+@pytest.fixture
+def running(slack, workdir, alice, sam):
+    (workdir / "warden.yaml").write_text(policy_text("#security", "sam@example.com") + INCIDENTS_ON)
+    process = WardenProcess(slack, workdir).start()
+    yield process
+    if process.proc.poll() is None:
+        process.stop()
+
+
+def card_of(slack, channel: str, incident_id: int, containing: str = "") -> dict:
+    def find():
+        for message in slack.messages(channel):
+            text = all_text(message)
+            if f"Incident {incident_id}*" in text and containing in text:
+                return message
+        return None
+
+    return slack.wait_for(find, timeout=10, message=f"card of incident {incident_id}")
+
+
+def thread_text(slack, channel: str, card: dict) -> str:
+    return "\n".join(all_text(m) for m in slack.thread(channel, card["ts"]))
+
+
+def wait_thread(slack, channel: str, card: dict, words: str) -> str:
+    return slack.wait_for(lambda: words in thread_text(slack, channel, card)
+                          and thread_text(slack, channel, card), timeout=10,
+                          message=f"{words!r} in the incident's thread")  # fmt: skip
+
+
+def dm_containing(slack, person: Person, words: str) -> dict:
+    return slack.wait_for(
+        lambda: next((m for m in person.dms() if words in all_text(m)), None),
+        timeout=10, message=f"a DM to {person.user_id} with {words!r}",
+    )  # fmt: skip
+
+
+def test_report_by_command_posts_a_card_assigns_and_confirms(
+    running, slack, alice, sam, security_channel
+):
+    alice.runs("/securityalert A mail from hxxp://login-example[.]net/reset asked for "
+               "my password <!channel>")  # fmt: skip
+
+    confirmation = slack.wait_for(
+        lambda: next((m for m in alice.ephemerals() if "Incident 1 is open" in all_text(m)), None),
+        timeout=10, message="the reporter's confirmation",
+    )  # fmt: skip
+    assert "security team" in all_text(confirmation)
+    card = card_of(slack, security_channel, 1)
+    text = all_text(card)
+    assert "&lt;!channel&gt;" in text and "<!channel>" not in text
+    assert "http://login-example.net/reset" in text  # the defanged URL, found and refanged
+    assert f"<@{sam.user_id}>" in text  # assigned by rotation: the only analyst
+    assert dm_containing(slack, sam, "You're on incident 1")
+    assert "Reported by" in wait_thread(slack, security_channel, card, "Assigned to")
+
+
+def test_report_by_modal_with_a_disguised_link(running, slack, alice, security_channel):
+    alice.runs("/securityalert")
+    slack.wait_for(lambda: slack.top_view(alice.user_id), message="the report form")
+
+    slack.submit_view(alice.user_id, {
+        "kind": {"value": "suspicious file"},
+        "description": {"value": "This file <https://evil.example/x|https://intranet.example> "
+                                 "came from outside"},
+        "link": {"value": "https://drive.google.com/file/d/1AbCdEfGhIjKlMnOp/view"},
+    })  # fmt: skip
+
+    assert dm_containing(slack, alice, "Your report is incident 1")
+    card = card_of(slack, security_channel, 1)
+    text = all_text(card)
+    assert "&lt;https://evil.example/x|https://intranet.example&gt;" in text
+    assert "suspicious file" in text
+    assert "drive.google.com/file/d/1AbCdEfGhIjKlMnOp" in text
+
+
+def test_report_a_message_with_the_shortcut(running, slack, alice, bob, security_channel):
+    general = slack.add_channel("general", members=[alice.user_id, bob.user_id])
+    ts = bob.slack.say(bob.user_id, general, "Hi! Please pay invoice 7 at payments-example.biz")
+
+    slack.message_shortcut(alice.user_id, "report_to_security", general, ts)
+    form = slack.wait_for(lambda: slack.top_view(alice.user_id), message="the prefilled form")
+    assert "payments-example.biz" in str(form["blocks"])
+    slack.submit_view(alice.user_id, {"kind": {"value": "phishing email"}})
+
+    card = card_of(slack, security_channel, 1)
+    text = all_text(card)
+    assert f"From a message by <@{bob.user_id}>" in text
+    assert "payments-example.biz" in text and "archives" in text  # the permalink
+
+
+def test_take_add_task_resolve_and_thank(running, slack, alice, sam, security_channel):
+    alice.runs("/securityalert someone called asking for my MFA code")
+    card = card_of(slack, security_channel, 1)
+
+    slack.click_button(sam.user_id, security_channel, card["ts"], button(card, "incident_take:"))
+    card = card_of(slack, security_channel, 1, "acknowledged")
+    wait_thread(slack, security_channel, card, "took the incident")
+
+    slack.click_button(sam.user_id, security_channel, card["ts"],
+                       button(card, "incident_add_task:"))  # fmt: skip
+    slack.wait_for(lambda: slack.top_view(sam.user_id), message="the task form")
+    due = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d")
+    slack.submit_view(sam.user_id, {"task_text": {"value": "Reset alice's MFA <!here>"},
+                                    "task_owner": {"value": alice.user_id},
+                                    "task_due": {"value": due}})  # fmt: skip
+    task_dm = dm_containing(slack, alice, "follow-up task")
+    assert "&lt;!here&gt;" in all_text(task_dm)
+    slack.click_button(alice.user_id, task_dm["channel"], task_dm["ts"],
+                       button(task_dm, "incident_task_done:"))  # fmt: skip
+    wait_thread(slack, security_channel, card, "finished task 1")
+
+    card = card_of(slack, security_channel, 1)
+    slack.click_button(sam.user_id, security_channel, card["ts"],
+                       button(card, "incident_thank:"))  # fmt: skip
+    assert "tips" in all_text(dm_containing(slack, alice, "Thank you for reporting"))
+
+    card = card_of(slack, security_channel, 1)
+    slack.click_button(sam.user_id, security_channel, card["ts"],
+                       button(card, "incident_resolve:"))  # fmt: skip
+    slack.wait_for(lambda: slack.top_view(sam.user_id), message="the resolve form")
+    slack.submit_view(sam.user_id, {"category": {"value": "true_positive"},
+                                    "resolution": {"value": "Vishing; MFA reset, staff told."}})
+    outcome = dm_containing(slack, alice, "is resolved")
+    assert "true positive" in all_text(outcome)
+    card = card_of(slack, security_channel, 1, "resolved")
+    assert "incident_take" not in str(card["blocks"])  # no buttons on a closed incident
+    running.stop()
+    audit = running.cli("audit", "export").stdout
+    for action in ("incident.opened", "incident.took", "incident.task_added",
+                   "incident.task_done", "incident.thanked", "incident.resolved"):
+        assert action in audit
+
+
+def test_someone_not_an_analyst_cannot_press_card_buttons(
+    running, slack, alice, bob, sam, security_channel
+):
+    alice.runs("/securityalert weird login prompt")
+    card = card_of(slack, security_channel, 1)
+
+    slack.forge_click(bob.user_id, security_channel, card["ts"], button(card, "incident_take:"))
+
+    refusal = slack.wait_for(
+        lambda: next((m for m in bob.ephemerals() if "analysts" in all_text(m)), None),
+        timeout=10, message="the refusal",
+    )  # fmt: skip
+    assert "Only the security analysts" in all_text(refusal)
+    assert "open" in all_text(card_of(slack, security_channel, 1))
+    assert "took" not in thread_text(slack, security_channel, card)
+
+
+def test_an_empty_report_says_what_is_expected(running, slack, alice):
+    alice.runs("/securityalert")
+    slack.wait_for(lambda: slack.top_view(alice.user_id), message="the report form")
+    slack.submit_view(alice.user_id, {"kind": {"value": "other"},
+                                      "description": {"value": "   "}})  # fmt: skip
+    errors = slack.wait_for(lambda: slack.view_errors(alice.user_id), message="form errors")
+    assert errors == {"description": "Say what happened."}

@@ -1,0 +1,455 @@
+"""Incidents: open from a report or an IDS alert, assign, act, follow up, resolve.
+
+An incident is written with its indicators, its first timeline event, its
+assignee and its Slack card in one transaction, so a restart never finds
+half of one. Online enrichment runs after that, outside the transaction:
+a provider that is slow or down delays a note on the card, never the
+incident. Every step is a timeline event: it reaches the card's thread
+through the `Notifier`, the ticket through `TicketSync` and the audit log
+here. Card buttons are for analysts only, checked here on every call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlite_utils import Database
+
+from state import Store, audit, cursors
+from state import incidents as rows
+from state.clock import from_iso, to_iso, utcnow
+from workflows.indicators import Indicator, extract, offline_facts
+
+log = logging.getLogger(__name__)
+
+SEVERITIES = ["low", "medium", "high", "critical"]
+# Suricata's 1 is its most severe; it has no "critical" of its own.
+SURICATA_SEVERITY = {1: "high", 2: "medium", 3: "low"}
+CATEGORIES = {
+    "true_positive": "true positive",
+    "false_positive": "false positive",
+    "benign": "benign",
+}
+ROTATION_CURSOR = "incidents.rotation"
+TITLE_LENGTH = 150
+
+
+class NotAllowed(Exception):
+    """The person may not do this; the message says who may."""
+
+
+class Invalid(Exception):
+    """The input cannot be used; the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str
+    description: str
+    reporter: str  # Slack user id
+    source: str  # command, modal or shortcut
+    link: str | None = None
+    quoted_author: str | None = None
+    quoted_permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One Suricata alert, as much of it as an incident needs."""
+
+    signature_id: int
+    signature: str
+    category: str
+    severity: int
+    src_ip: str
+    dest_ip: str
+    proto: str
+    seen_at: datetime
+    src_port: int | None = None
+    dest_port: int | None = None
+    app_proto: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        return f"suricata:{self.signature_id}:{self.src_ip}:{self.dest_ip}"
+
+    def describe(self) -> str:
+        source = _endpoint(self.src_ip, self.src_port)
+        target = _endpoint(self.dest_ip, self.dest_port)
+        what = f"{self.proto}/{self.app_proto}" if self.app_proto else self.proto
+        return (f"Suricata alert {self.signature_id} ({self.category or 'no category'}), "
+                f"severity {self.severity}: {source} → {target} over {what}.")  # fmt: skip
+
+
+def _endpoint(address: str, port: int | None) -> str:
+    if port is None:
+        return address
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+class Notifier(Protocol):
+    def opened(self, db: Database, incident: dict) -> None: ...
+    def changed(self, db: Database, incident: dict) -> None: ...
+    def event(self, db: Database, incident: dict, event: dict) -> None: ...
+    def assigned(self, db: Database, incident: dict) -> None: ...
+    def thanked(self, db: Database, incident: dict, tips: list[str]) -> None: ...
+    def outcome(self, db: Database, incident: dict) -> None: ...
+    def task_added(self, db: Database, incident: dict, task: dict) -> None: ...
+    def task_reminder(self, db: Database, incident: dict, task: dict, number: int) -> None: ...
+    def task_overdue(self, db: Database, incident: dict, task: dict) -> None: ...
+
+
+class Enricher(Protocol):
+    def online(self, indicator: Indicator) -> tuple[dict, list[str]]:
+        """Reputation from the online providers, and a note for each that failed."""
+        ...
+
+
+@dataclass(frozen=True)
+class IncidentPolicy:
+    kinds: list[str]
+    dedup_window: timedelta
+    min_suricata_severity: int
+    follow_up_cadence: list[timedelta]
+    tips: dict[str, list[str]] = field(default_factory=dict)
+
+
+class IncidentsWorkflow:
+    def __init__(
+        self, store: Store, notifier: Notifier, policy: IncidentPolicy,
+        analysts: Callable[[], list[str]], enricher: Enricher | None = None,
+    ) -> None:  # fmt: skip
+        self._store = store
+        self._notifier = notifier
+        self._policy = policy
+        self._analysts = analysts
+        self._enricher = enricher
+
+    # -- opening -------------------------------------------------------------
+
+    def report(self, report: Report) -> dict:
+        """Open an incident from a person's report; returns it as stored."""
+        kind = self._known_kind(report.kind)
+        description = report.description.strip()
+        if not description:
+            raise Invalid("Say what happened, e.g. `/securityalert a mail asking for my password`.")
+        title = _title(description)
+        found = extract(" ".join(filter(None, [description, report.link])))
+        with self._store.transaction() as db:
+            incident_id = rows.create(
+                db, kind=kind, severity="medium", source=report.source, title=title,
+                description=description, link=report.link, reporter=report.reporter,
+                quoted_author=report.quoted_author, quoted_permalink=report.quoted_permalink,
+            )  # fmt: skip
+            incident = self._open(db, incident_id, found, report.reporter, "reported",
+                                  f"Reported by <@{report.reporter}>.")  # fmt: skip
+        return incident
+
+    def ingest(self, alerts: list[Alert], after: Callable[[Database], None] | None = None) -> dict:
+        """Open or update incidents for a batch of alerts, in one transaction with `after`
+        (the log position), so a restart neither skips nor repeats an alert."""
+        opened, updated = [], set()
+        with self._store.transaction() as db:
+            for alert in alerts:
+                if alert.severity > self._policy.min_suricata_severity:
+                    continue
+                incident_id, new = self._ingest_one(db, alert)
+                (opened.append if new else updated.add)(incident_id)
+            for incident_id in updated - set(opened):
+                self._notifier.changed(db, rows.get(db, incident_id))
+            if after is not None:
+                after(db)
+        return {"opened": opened, "updated": sorted(updated - set(opened))}
+
+    def _ingest_one(self, db: Database, alert: Alert) -> tuple[int, bool]:
+        window_start = alert.seen_at - self._policy.dedup_window
+        existing = rows.open_by_dedup_key(db, alert.dedup_key, window_start)
+        if existing is not None:
+            last_seen = max(from_iso(existing["last_seen_at"]), alert.seen_at)
+            rows.update(db, existing["id"], alert_count=existing["alert_count"] + 1,
+                        last_seen_at=to_iso(last_seen))  # fmt: skip
+            return existing["id"], False
+        incident_id = rows.create(
+            db, kind="ids alert", severity=SURICATA_SEVERITY.get(alert.severity, "low"),
+            source="suricata", title=_title(alert.signature), description=alert.describe(),
+            dedup_key=alert.dedup_key, first_seen_at=to_iso(alert.seen_at),
+            last_seen_at=to_iso(alert.seen_at),
+        )  # fmt: skip
+        found = [Indicator(_ip_kind(ip), ip) for ip in (alert.src_ip, alert.dest_ip) if ip]
+        self._open(db, incident_id, found, None, "alerted", _plain(alert.describe()))
+        return incident_id, True
+
+    def _open(self, db: Database, incident_id: int, found: list[Indicator],
+              actor: str | None, action: str, detail: str) -> dict:  # fmt: skip
+        for indicator in found:
+            rows.add_indicator(db, incident_id, indicator.kind, indicator.value,
+                               offline_facts(indicator))  # fmt: skip
+        assignee = self._next_in_rotation(db)
+        rows.update(db, incident_id, assignee=assignee)
+        incident = rows.get(db, incident_id)
+        audit.record(db, actor or "suricata", "incident.opened", _subject(incident_id),
+                     {"kind": incident["kind"], "source": incident["source"],
+                      "assignee": assignee, "indicators": len(found)})  # fmt: skip
+        self._notifier.opened(db, incident)
+        self._event(db, incident, actor, action, detail)
+        if assignee:
+            self._event(db, incident, None, "assigned", f"Assigned to <@{assignee}> by rotation.")
+            self._notifier.assigned(db, incident)
+        return incident
+
+    def _next_in_rotation(self, db: Database) -> str | None:
+        """Analysts take turns; the turn is stored, so a restart continues it."""
+        analysts = self._analysts()
+        if not analysts:
+            return None
+        last = cursors.get(db, ROTATION_CURSOR)
+        index = (analysts.index(last) + 1) % len(analysts) if last in analysts else 0
+        cursors.put(db, ROTATION_CURSOR, analysts[index])
+        return analysts[index]
+
+    def _known_kind(self, kind: str) -> str:
+        wanted = (kind or "other").strip().lower()
+        if wanted not in self._policy.kinds:
+            raise Invalid(f"Unknown kind {kind!r}; choose one of: {', '.join(self._policy.kinds)}.")
+        return wanted
+
+    # -- enrichment ------------------------------------------------------------
+
+    def enrich(self, incident_id: int, actor: str | None = None) -> dict:
+        """Ask the online providers about every indicator; notes say which failed."""
+        if actor is not None:
+            self._require_analyst(actor)
+        with self._store.transaction() as db:
+            found = rows.indicators(db, incident_id)
+        notes: list[str] = []
+        results = []
+        for item in found:
+            indicator = Indicator(item["kind"], item["value"])
+            online, failed = self._enricher.online(indicator) if self._enricher else ({}, [])
+            notes.extend(failed)
+            results.append((item, {**offline_facts(indicator), **online}))
+        with self._store.transaction() as db:
+            for item, enrichment in results:
+                rows.set_enrichment(db, incident_id, item["kind"], item["value"], enrichment)
+            rows.update(db, incident_id, intel_notes=sorted(set(notes)))
+            incident = rows.get(db, incident_id)
+            detail = _enrichment_summary(results, notes)
+            if actor is not None or notes or any(online for _, online in results):
+                self._event(db, incident, actor, "enriched", detail)
+            audit.record(db, actor or "warden", "incident.enriched", _subject(incident_id),
+                         {"indicators": len(results), "failed": sorted(set(notes))})  # fmt: skip
+            self._notifier.changed(db, incident)
+        return incident
+
+    # -- analysts' steps -------------------------------------------------------
+
+    def take(self, incident_id: int, actor: str) -> dict:
+        return self._assign(incident_id, actor, actor, "took")
+
+    def reassign(self, incident_id: int, actor: str, to: str) -> dict:
+        self._require_analyst(actor)
+        if to not in self._analysts():
+            raise Invalid(f"<@{to}> is not one of the security analysts; choose an analyst.")
+        return self._assign(incident_id, actor, to, "reassigned")
+
+    def _assign(self, incident_id: int, actor: str, to: str, action: str) -> dict:
+        self._require_analyst(actor)
+        with self._store.transaction() as db:
+            incident = self._unresolved(db, incident_id)
+            now = to_iso(utcnow())
+            acknowledged = incident["acknowledged_at"] or now
+            rows.update(db, incident_id, assignee=to, status="acknowledged",
+                        acknowledged_at=acknowledged)  # fmt: skip
+            incident = rows.get(db, incident_id)
+            text = f"<@{actor}> took the incident." if action == "took" else (
+                f"<@{actor}> reassigned the incident to <@{to}>.")
+            self._event(db, incident, actor, action, text)
+            audit.record(db, actor, f"incident.{action}", _subject(incident_id), {"assignee": to})
+            self._notifier.changed(db, incident)
+            if to != actor:
+                self._notifier.assigned(db, incident)
+        return incident
+
+    def resolve(self, incident_id: int, actor: str, resolution: str, category: str) -> dict:
+        self._require_analyst(actor)
+        resolution = resolution.strip()
+        if category not in CATEGORIES:
+            raise Invalid(f"Choose a category: {', '.join(CATEGORIES.values())}.")
+        if not resolution:
+            raise Invalid("Say how it was resolved; the reporter and the ticket will see it.")
+        with self._store.transaction() as db:
+            incident = self._unresolved(db, incident_id)
+            now = to_iso(utcnow())
+            rows.update(db, incident_id, status="resolved", resolved_at=now, resolved_by=actor,
+                        resolution=resolution, category=category,
+                        acknowledged_at=incident["acknowledged_at"] or now)  # fmt: skip
+            incident = rows.get(db, incident_id)
+            self._event(db, incident, actor, "resolved",
+                        f"<@{actor}> resolved it as *{CATEGORIES[category]}*: {_plain(resolution)}")
+            audit.record(db, actor, "incident.resolved", _subject(incident_id),
+                         {"category": category})  # fmt: skip
+            self._notifier.changed(db, incident)
+            if incident["reporter"]:
+                self._notifier.outcome(db, incident)
+        return incident
+
+    def thank(self, incident_id: int, actor: str) -> dict:
+        self._require_analyst(actor)
+        with self._store.transaction() as db:
+            incident = rows.get(db, incident_id)
+            if not incident["reporter"]:
+                raise Invalid("Nobody reported this one: it came from the IDS.")
+            if incident["thanked_at"]:
+                raise Invalid(f"<@{incident['reporter']}> was already thanked.")
+            rows.update(db, incident_id, thanked_at=to_iso(utcnow()))
+            incident = rows.get(db, incident_id)
+            self._notifier.thanked(db, incident, self._policy.tips.get(incident["kind"], []))
+            self._event(db, incident, actor, "thanked", f"<@{actor}> thanked the reporter.")
+            audit.record(db, actor, "incident.thanked", _subject(incident_id))
+        return incident
+
+    def note(self, incident_id: int, actor: str, action: str, detail: str,
+             audit_details: dict | None = None) -> dict:  # fmt: skip
+        """A step taken elsewhere (a block, a page): timeline, audit, card."""
+        with self._store.transaction() as db:
+            incident = rows.get(db, incident_id)
+            self._event(db, incident, actor, action, detail)
+            audit.record(db, actor, f"incident.{action}", _subject(incident_id), audit_details)
+            self._notifier.changed(db, incident)
+        return incident
+
+    # -- follow-up tasks -------------------------------------------------------
+
+    def add_task(self, incident_id: int, actor: str, text: str, owner: str,
+                 due: datetime) -> dict:  # fmt: skip
+        self._require_analyst(actor)
+        text = text.strip()
+        if not text:
+            raise Invalid("Say what needs doing.")
+        if due <= utcnow():
+            raise Invalid("The due date has passed; pick a later one.")
+        with self._store.transaction() as db:
+            incident = self._unresolved(db, incident_id)
+            first = self._policy.follow_up_cadence[0] if self._policy.follow_up_cadence else None
+            task_id = rows.add_task(
+                db, incident_id=incident_id, text=text, owner=owner, due_at=to_iso(due),
+                created_by=actor, next_reminder_at=to_iso(utcnow() + first) if first else None,
+            )  # fmt: skip
+            task = rows.get_task(db, task_id)
+            self._event(db, incident, actor, "task_added",
+                        f"Task {task_id} for <@{owner}>, due {due:%a %d %b}: {_plain(text)}")
+            audit.record(db, actor, "incident.task_added", _subject(incident_id),
+                         {"task": task_id, "owner": owner, "due_at": task["due_at"]})  # fmt: skip
+            self._notifier.task_added(db, incident, task)
+            self._notifier.changed(db, incident)
+        return task
+
+    def finish_task(self, task_id: int, actor: str) -> dict:
+        with self._store.transaction() as db:
+            task = rows.get_task(db, task_id)
+            if actor != task["owner"] and actor not in self._analysts():
+                raise NotAllowed("Only the task's owner or a security analyst can finish it.")
+            if task["status"] == "done":
+                return task
+            rows.update_task(db, task_id, status="done", done_at=to_iso(utcnow()),
+                             next_reminder_at=None)  # fmt: skip
+            incident = rows.get(db, task["incident_id"])
+            self._event(db, incident, actor, "task_done",
+                        f"<@{actor}> finished task {task_id}: {_plain(task['text'])}")
+            audit.record(db, actor, "incident.task_done", _subject(incident["id"]),
+                         {"task": task_id})  # fmt: skip
+            self._notifier.changed(db, incident)
+            return rows.get_task(db, task_id)
+
+    def remind_tasks(self, now: datetime | None = None) -> int:
+        """Remind owners on the cadence; tell the security channel once a task is overdue."""
+        now = now or utcnow()
+        sent = 0
+        with self._store.transaction() as db:
+            for task in rows.tasks_due_for_reminder(db, now):
+                number = self._reminder_number(task)
+                incident = rows.get(db, task["incident_id"])
+                self._notifier.task_reminder(db, incident, task, number)
+                rows.update_task(db, task["id"], next_reminder_at=self._next_reminder(task, number))
+                sent += 1
+            for task in rows.overdue_tasks(db, now):
+                incident = rows.get(db, task["incident_id"])
+                self._notifier.task_overdue(db, incident, task)
+                rows.update_task(db, task["id"], escalated_at=to_iso(now))
+                self._event(db, incident, None, "task_overdue",
+                            f"Task {task['id']} for <@{task['owner']}> is overdue.")
+                audit.record(db, "warden", "incident.task_overdue", _subject(incident["id"]),
+                             {"task": task["id"]})  # fmt: skip
+        return sent
+
+    def _reminder_number(self, task: dict) -> int:
+        """1 for the first reminder: the cadence steps up to this one, then repeats."""
+        cadence = self._policy.follow_up_cadence
+        since_created = from_iso(task["next_reminder_at"]) - from_iso(task["created_at"])
+        within = sum(1 for step in cadence if step <= since_created)
+        beyond = max(since_created - cadence[-1], timedelta(0)) // self._last_gap()
+        return max(within + beyond, 1)
+
+    def _next_reminder(self, task: dict, number: int) -> str | None:
+        cadence = self._policy.follow_up_cadence
+        if number < len(cadence):
+            return to_iso(from_iso(task["created_at"]) + cadence[number])
+        # Past the cadence, keep reminding at its last interval until done.
+        return to_iso(from_iso(task["next_reminder_at"]) + self._last_gap())
+
+    def _last_gap(self) -> timedelta:
+        cadence = self._policy.follow_up_cadence
+        return cadence[-1] - (cadence[-2] if len(cadence) > 1 else timedelta(0))
+
+    # -- helpers ---------------------------------------------------------------
+
+    def is_analyst(self, person: str) -> bool:
+        return person in self._analysts()
+
+    def _require_analyst(self, actor: str) -> None:
+        if actor not in self._analysts():
+            raise NotAllowed("Only the security analysts can act on incidents.")
+
+    def _unresolved(self, db: Database, incident_id: int) -> dict:
+        incident = rows.get(db, incident_id)
+        if incident["status"] == "resolved":
+            raise Invalid(f"Incident {incident_id} is already resolved.")
+        return incident
+
+    def _event(self, db: Database, incident: dict, actor: str | None, action: str,
+               detail: str) -> None:  # fmt: skip
+        event_id = rows.add_event(db, incident["id"], actor, action, detail)
+        event = {"id": event_id, "actor": actor, "action": action, "detail": detail}
+        self._notifier.event(db, incident, event)
+
+
+def _plain(text: str) -> str:
+    """Text from a person or an alert, made inert for Slack's mrkdwn (see `bot.text`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _title(text: str) -> str:
+    first_line = text.strip().splitlines()[0] if text.strip() else "Report"
+    return first_line if len(first_line) <= TITLE_LENGTH else first_line[: TITLE_LENGTH - 1] + "…"
+
+
+def _ip_kind(address: str) -> str:
+    return "ipv6" if ":" in address else "ipv4"
+
+
+def _subject(incident_id: int) -> str:
+    return f"incident:{incident_id}"
+
+
+def _enrichment_summary(results: list[tuple[dict, dict]], notes: list[str]) -> str:
+    flagged = [item["value"] for item, facts in results if facts.get("malicious")]
+    parts = [f"Enriched {len(results)} indicator(s)"]
+    if flagged:
+        parts.append(f"flagged as malicious: {', '.join(flagged)}")
+    if notes:
+        parts.append(f"unavailable: {'; '.join(sorted(set(notes)))}")
+    return "; ".join(parts) + "."
