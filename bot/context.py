@@ -12,6 +12,7 @@ from bot.settings import Settings
 from state import Store
 from workflows.findings import FindingsWorkflow
 from workflows.grants import GrantsWorkflow
+from workflows.incident_actions import IncidentActions
 from workflows.incidents import IncidentsWorkflow
 from workflows.people import People
 
@@ -31,3 +32,4 @@ class Warden:
     drive_scan: DriveScanJob | None = None
     grants: GrantsWorkflow | None = None
     incidents: IncidentsWorkflow | None = None
+    incident_actions: IncidentActions | None = None

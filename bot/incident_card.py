@@ -8,12 +8,12 @@ written escaped by the workflow, so they are shown as they are.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.text import escape, truncate
 from bot.views import section, target_button
 from state.clock import from_iso
+from workflows.indicators import drive_files
 
 TAKE, REASSIGN, ENRICH = "incident_take", "incident_reassign", "incident_enrich"
 ADD_TASK, RESOLVE, THANK = "incident_add_task", "incident_resolve", "incident_thank"
@@ -29,9 +29,6 @@ STATUS_EMOJI = {"open": ":red_circle:", "acknowledged": ":large_orange_circle:",
                 "resolved": ":white_check_mark:"}  # fmt: skip
 CATEGORY_NAMES = {"true_positive": "True positive", "false_positive": "False positive",
                   "benign": "Benign"}  # fmt: skip
-DRIVE_FILE = re.compile(
-    r"https?://(?:docs|drive)\.google\.com/\S*?(?:/d/|[?&]id=)([A-Za-z0-9_-]{10,})"
-)
 MAX_INDICATOR_LINES = 10
 MAX_BLOCK_BUTTONS = 3
 
@@ -207,13 +204,6 @@ def blockable_addresses(indicators: list[dict]) -> list[str]:
     """Public addresses only: blocking our own network would cut us off."""
     return [item["value"] for item in indicators if item["kind"] in ("ipv4", "ipv6")
             and (item["enrichment"] or {}).get("scope") == "public"]  # fmt: skip
-
-
-def drive_files(incident: dict, indicators: list[dict]) -> list[str]:
-    urls = [item["value"] for item in indicators if item["kind"] == "url"]
-    urls.append(incident["link"] or "")
-    found = [match.group(1) for url in urls for match in DRIVE_FILE.finditer(url)]
-    return list(dict.fromkeys(found))
 
 
 def event_text(event: dict) -> str:

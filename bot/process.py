@@ -35,7 +35,7 @@ from bot.findings_notifier import SlackFindingsNotifier
 from bot.grants_setup import grants_workflow
 from bot.ids_follower import IdsFollower
 from bot.incidents_notifier import CARD_HOOK
-from bot.incidents_setup import incident_notifier, incidents_workflow
+from bot.incidents_setup import incident_actions, incident_notifier, incidents_workflow
 from bot.policy import Policy
 from bot.scheduler import Job, Scheduler
 from bot.sender import OutboxSender
@@ -81,6 +81,9 @@ def run(settings: Settings, policy: Policy) -> int:
     warden.grants = grants_workflow(settings, policy, store, warden.people, stop)
     warden.incidents = incidents_workflow(
         settings, policy, store, warden.people, incident_cards, stop
+    )
+    warden.incident_actions = incident_actions(
+        settings, policy, store, warden.people, warden.incidents, stop
     )
     scheduler = Scheduler(store, scheduled_jobs(warden))
     follower = _ids_follower(warden)
@@ -181,6 +184,7 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
         jobs.append(Job("grants-sweep", GRANTS_SWEEP, lambda: sweep_grants(warden)))
     if warden.incidents is not None:
         jobs.append(Job("incident-tasks", REMINDER_SWEEP, lambda: follow_up(warden)))
+        jobs.append(Job("incident-effects", GRANTS_SWEEP, warden.incident_actions.sweep))
     return jobs
 
 

@@ -16,6 +16,7 @@ from bot import errors, ids, views
 from bot import incident_card as ui
 from bot.context import Warden
 from handlers.acks import after_ack
+from workflows import incident_actions as effects
 from workflows import incidents as workflow
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,16 @@ def register(app: App, warden: Warden) -> None:
         return
     incidents = warden.incidents
 
-    def run(body: dict, client: WebClient, work) -> None:
+    actions = warden.incident_actions
+
+    def run(body: dict, client: WebClient, work, incident_id: int | None = None) -> None:
+        """Do the step after the ack; then the ticket and the page catch up with it."""
+
         def step() -> None:
             translated(work)
             warden.sender.wake()
+            if actions is not None and incident_id is not None:
+                actions.after_step(incident_id)
 
         after_ack(warden, body, client, step)
 
@@ -131,19 +138,19 @@ def register(app: App, warden: Warden) -> None:
     def take(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         user, incident_id = body["user"]["id"], target(body)
-        run(body, client, lambda: incidents.take(incident_id, user))
+        run(body, client, lambda: incidents.take(incident_id, user), incident_id)
 
     @app.action(pattern(ui.ENRICH))
     def enrich(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         user, incident_id = body["user"]["id"], target(body)
-        run(body, client, lambda: incidents.enrich(incident_id, user))
+        run(body, client, lambda: incidents.enrich(incident_id, user), incident_id)
 
     @app.action(pattern(ui.THANK))
     def thank(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         user, incident_id = body["user"]["id"], target(body)
-        run(body, client, lambda: incidents.thank(incident_id, user))
+        run(body, client, lambda: incidents.thank(incident_id, user), incident_id)
 
     def modal_button(kind: str, build) -> None:
         @app.action(pattern(kind))
@@ -171,7 +178,7 @@ def register(app: App, warden: Warden) -> None:
             return
         ack()
         user, incident_id = body["user"]["id"], int(view["private_metadata"])
-        run(body, client, lambda: incidents.reassign(incident_id, user, to))
+        run(body, client, lambda: incidents.reassign(incident_id, user, to), incident_id)
 
     @app.view(ui.RESOLVE_MODAL)
     def resolved(ack: Ack, body: dict, client: WebClient, view: dict) -> None:
@@ -188,7 +195,8 @@ def register(app: App, warden: Warden) -> None:
             return
         ack()
         user, incident_id = body["user"]["id"], int(view["private_metadata"])
-        run(body, client, lambda: incidents.resolve(incident_id, user, resolution, category))
+        run(body, client, lambda: incidents.resolve(incident_id, user, resolution, category),
+            incident_id)
 
     @app.view(ui.TASK_MODAL)
     def task_added(ack: Ack, body: dict, client: WebClient, view: dict) -> None:
@@ -202,7 +210,11 @@ def register(app: App, warden: Warden) -> None:
             return
         ack()
         user, incident_id = body["user"]["id"], int(view["private_metadata"])
-        run(body, client, lambda: incidents.add_task(incident_id, user, text, owner, due))
+        run(body, client, lambda: incidents.add_task(incident_id, user, text, owner, due),
+            incident_id)
+
+    if actions is not None:
+        _register_effects(app, warden, actions, run)
 
     @app.action(pattern(ui.TASK_DONE))
     def task_done(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
@@ -216,6 +228,34 @@ def register(app: App, warden: Warden) -> None:
                     text=f":white_check_mark: Task {task_id} is done: {task['text']}")
 
         after_ack(warden, body, client, finish)
+
+
+def _register_effects(app: App, warden: Warden, actions, run) -> None:
+    """Block IP, Quarantine / Restore sharing, Create ticket, Page on-call."""
+
+    def translated_effect(call):
+        try:
+            return call()
+        except effects.ActionFailed as failed:
+            raise errors.WardenError(str(failed)) from None
+
+    def on(kind: str, do, with_target: bool = False) -> None:
+        suffix = r":\d+:.+" if with_target else r":\d+"
+
+        @app.action(re.compile(rf"^{kind}{suffix}$"))
+        def pressed(ack: Ack, body: dict, client: WebClient) -> None:
+            ack()
+            user = body["user"]["id"]
+            number, _, target = body["actions"][0]["value"].partition("|")
+            work = lambda: translated_effect(lambda: do(int(number), user, target))  # noqa: E731
+            incident_id = int(number) if kind != ui.RESTORE else None
+            run(body, client, work, incident_id)
+
+    on(ui.BLOCK_IP, actions.block_ip, with_target=True)
+    on(ui.QUARANTINE, actions.quarantine, with_target=True)
+    on(ui.RESTORE, lambda qid, user, _: actions.restore(qid, user))
+    on(ui.TICKET, lambda iid, user, _: actions.create_ticket(iid, user))
+    on(ui.PAGE, lambda iid, user, _: actions.page(iid, user))
 
 
 def _register_switched_off(app: App, warden: Warden) -> None:

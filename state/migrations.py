@@ -415,7 +415,9 @@ def _incidents(db: Database) -> None:
             ticket_repo TEXT,
             ticket_number INTEGER,
             ticket_url TEXT,
+            ticket_closed_at TEXT,
             paged_at TEXT,
+            page_resolved_at TEXT,
             thanked_at TEXT,
             intel_notes TEXT NOT NULL DEFAULT '[]'
         )"""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,19 @@ def _standalone_domains(by_kind: dict[str, list[str]]) -> list[str]:
         host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
         covered.add(host.lower())
     return [domain for domain in by_kind["domain"] if domain.lower() not in covered]
+
+
+_DRIVE_FILE = re.compile(
+    r"https?://(?:docs|drive)\.google\.com/\S*?(?:/d/|[?&]id=)([A-Za-z0-9_-]{10,})"
+)
+
+
+def drive_files(incident: dict, indicators: list[dict]) -> list[str]:
+    """Drive file ids an incident points at: in its link or its URL indicators."""
+    urls = [item["value"] for item in indicators if item["kind"] == "url"]
+    urls.append(incident["link"] or "")
+    found = [match.group(1) for url in urls for match in _DRIVE_FILE.finditer(url)]
+    return list(dict.fromkeys(found))
 
 
 def address_of(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
