@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.text import escape, truncate
 from bot.views import section, target_button
-from state.clock import from_iso
+from state.clock import from_iso, utcnow
 from workflows.indicators import drive_files
 
 TAKE, REASSIGN, ENRICH = "incident_take", "incident_reassign", "incident_enrich"
@@ -204,6 +204,34 @@ def blockable_addresses(indicators: list[dict]) -> list[str]:
     """Public addresses only: blocking our own network would cut us off."""
     return [item["value"] for item in indicators if item["kind"] in ("ipv4", "ipv6")
             and (item["enrichment"] or {}).get("scope") == "public"]  # fmt: skip
+
+
+def report_line(incident: dict) -> str:
+    """A reporter's view of their report, for the App Home."""
+    status = {"open": "waiting for an analyst", "acknowledged": "being looked at",
+              "resolved": "resolved"}[incident["status"]]  # fmt: skip
+    line = (f"{STATUS_EMOJI[incident['status']]} *{incident['id']}* "
+            f"{escape(truncate(incident['title'], 80))}: {status}")
+    if incident["status"] == "resolved" and incident["category"]:
+        line += f" ({CATEGORY_NAMES[incident['category']].lower()})"
+    return line
+
+
+def queue_line(incident: dict) -> str:
+    """An analyst's line in the open queue: age, severity, who has it."""
+    age = _age(incident["opened_at"])
+    who = f"<@{incident['assignee']}>" if incident["assignee"] else "nobody"
+    return (f"{STATUS_EMOJI[incident['status']]} *{incident['id']}* {incident['severity']} · "
+            f"{escape(truncate(incident['title'], 60))} · {age} old · {who}")
+
+
+def _age(iso: str) -> str:
+    seconds = max((utcnow() - from_iso(iso)).total_seconds(), 0)
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
 
 
 def event_text(event: dict) -> str:

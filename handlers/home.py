@@ -8,12 +8,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import grants_notifier as grants_view
-from bot import ids, views, views_findings
+from bot import ids, incident_card, views, views_findings
 from bot.context import Warden
 from bot.findings_notifier import state_line
 from handlers.acks import after_ack
 from handlers.commands import switched_on
-from state import findings
+from state import findings, incidents
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ def register(app: App, warden: Warden) -> None:
 # 100 blocks per view: leave room for the rest of the Home (3 blocks a finding).
 HOME_FINDINGS_LISTED = 20
 HOME_GRANTS_LISTED = 10
+HOME_REPORTS_LISTED = 10
+HOME_QUEUE_LISTED = 15
 
 
 def publish_home(warden: Warden, client: WebClient, slack_user_id: str) -> None:
@@ -54,6 +56,7 @@ def publish_home(warden: Warden, client: WebClient, slack_user_id: str) -> None:
     extra = {
         "Your findings": _finding_blocks(warden, person.get("email")),
         "Your access grants": _grant_blocks(warden, slack_user_id, is_analyst),
+        "Your reports": _report_blocks(warden, slack_user_id, is_analyst),
     }
     view = views.home_view(name, is_analyst, sections, extra)
     client.views_publish(user_id=slack_user_id, view=view)
@@ -69,7 +72,7 @@ def home_sections(
     return [
         ("Your findings", _findings_line(warden, drive_or_github, email, is_analyst)),
         ("Your access grants", _grants_line(warden)),
-        ("Your reports", _state_line(policy.incidents.enabled, "Security reports you made")),
+        ("Your reports", _reports_line(warden)),
     ]
 
 
@@ -132,3 +135,32 @@ def _grant_blocks(warden: Warden, slack_user_id: str, is_analyst: bool) -> list[
         blocks += [grants_view.home_line(g, can_revoke=True)
                    for g in everyone[:HOME_GRANTS_LISTED]]  # fmt: skip
     return blocks
+
+
+def _reports_line(warden: Warden) -> str:
+    if warden.incidents is None:
+        return _state_line(False, "Security reports you made")
+    return ("Security reports you made, and where they stand. Report with `/securityalert` "
+            "or *Report to security* on any message.")
+
+
+def _report_blocks(warden: Warden, slack_user_id: str, is_analyst: bool) -> list[dict]:
+    if warden.incidents is None:
+        return []
+    mine = incidents.reported_by(warden.store.db, slack_user_id, HOME_REPORTS_LISTED)
+    lines = [incident_card.report_line(incident) for incident in mine] or ["Nothing yet."]
+    blocks = [views.section("\n".join(lines))]
+    if is_analyst:
+        blocks.append(views.section(_queue_text(warden)))
+    return blocks
+
+
+def _queue_text(warden: Warden) -> str:
+    """The analysts' queue: unresolved incidents, oldest first."""
+    queue = incidents.unresolved(warden.store.db, HOME_QUEUE_LISTED + 1)
+    if not queue:
+        return "*Open incidents*\nNone. All quiet."
+    lines = [incident_card.queue_line(incident) for incident in queue[:HOME_QUEUE_LISTED]]
+    if len(queue) > HOME_QUEUE_LISTED:
+        lines.append("…and more: the security channel has them all.")
+    return "\n".join(["*Open incidents, oldest first*", *lines])

@@ -172,3 +172,21 @@ def test_an_empty_report_says_what_is_expected(running, slack, alice):
                                       "description": {"value": "   "}})  # fmt: skip
     errors = slack.wait_for(lambda: slack.view_errors(alice.user_id), message="form errors")
     assert errors == {"description": "Say what happened."}
+
+
+def test_app_home_shows_my_reports_and_the_analysts_queue(
+    running, slack, alice, sam, security_channel
+):
+    alice.runs("/securityalert my laptop was stolen from the car")
+    card_of(slack, security_channel, 1)
+
+    alice.opens_home()
+    mine = slack.wait_for(lambda: "waiting for an analyst" in all_text(alice.home() or {})
+                          and alice.home(), message="alice's reports on her Home")  # fmt: skip
+    assert "my laptop was stolen" in all_text(mine)
+    assert "Open incidents" not in all_text(mine)  # the queue is for analysts
+
+    sam.opens_home()
+    queue = slack.wait_for(lambda: "Open incidents" in all_text(sam.home() or {})
+                           and sam.home(), message="the queue on sam's Home")  # fmt: skip
+    assert "*1* medium" in all_text(queue) and f"<@{sam.user_id}>" in all_text(queue)
