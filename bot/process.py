@@ -30,6 +30,7 @@ from tenacity import Retrying, retry_if_exception, wait_exponential_jitter
 
 from bot.app import build_app, outbox_client, web_client
 from bot.context import Warden
+from bot.digest import post_weekly_digest
 from bot.drive import DriveScanJob, findings_workflow, google_workspace
 from bot.findings_notifier import SlackFindingsNotifier
 from bot.grants_setup import grants_workflow
@@ -185,7 +186,13 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
     if warden.incidents is not None:
         jobs.append(Job("incident-tasks", REMINDER_SWEEP, lambda: follow_up(warden)))
         jobs.append(Job("incident-effects", GRANTS_SWEEP, warden.incident_actions.sweep))
+        jobs.append(Job("weekly-digest", timedelta(hours=1), lambda: digest(warden)))
     return jobs
+
+
+def digest(warden: Warden) -> None:
+    if post_weekly_digest(warden.store, warden.policy):
+        warden.sender.wake()
 
 
 def follow_up(warden: Warden) -> None:

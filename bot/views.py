@@ -9,6 +9,7 @@ HELP_COMMANDS = [
     ("/warden help", "this overview"),
     ("/warden whoami", "what Warden knows about you"),
     ("/warden scan drive", "(analysts) scan Google Drive sharing now"),
+    ("/warden stats", "(analysts) incidents, MTTD and MTTR, findings and grants"),
     ("/securityalert <what happened>", "report something suspicious to security"),
     ("/access <resource> to <who> as <role> for <time>", "ask for temporary access"),
 ]

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot import errors, ids, views
 from bot.context import Warden
+from bot.digest import stats_answer
 from bot.durations import format_duration
 from bot.policy import Policy
 from bot.text import escape
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 # Subcommands answered in the ack itself, and those that need a lookup first
 # and answer through the response_url once the ack is sent.
 INSTANT_SUBCOMMANDS = ("help",)
-SLOW_SUBCOMMANDS = ("whoami", "scan")
+SLOW_SUBCOMMANDS = ("whoami", "scan", "stats")
 SCANNERS = ("drive",)
 SUBCOMMANDS = INSTANT_SUBCOMMANDS + SLOW_SUBCOMMANDS
 
@@ -53,6 +54,9 @@ def register(app: App, warden: Warden) -> None:
             after_ack(warden, body, client, answer)
         elif word == "scan":
             _scan_now(warden, ack, body, client, respond)
+        elif word == "stats":
+            ack()
+            after_ack(warden, body, client, lambda: _stats(warden, body, respond))
         else:
             close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.5)
             ack(text=views.did_you_mean_text(word, close[0] if close else None))
@@ -85,6 +89,12 @@ def _scan_now(warden: Warden, ack: Ack, body: dict, client: WebClient, respond: 
         respond(response_type="ephemeral", text=_scan_summary(outcome))
 
     after_ack(warden, body, client, scan)
+
+
+def _stats(warden: Warden, body: dict, respond: Respond) -> None:
+    if not warden.people.is_analyst(body["user_id"]):
+        raise errors.NotAllowed("The figures are for the security analysts.")
+    respond(response_type="ephemeral", **stats_answer(warden.store))
 
 
 def _scan_summary(outcome) -> str:

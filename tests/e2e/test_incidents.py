@@ -190,3 +190,26 @@ def test_app_home_shows_my_reports_and_the_analysts_queue(
     queue = slack.wait_for(lambda: "Open incidents" in all_text(sam.home() or {})
                            and sam.home(), message="the queue on sam's Home")  # fmt: skip
     assert "*1* medium" in all_text(queue) and f"<@{sam.user_id}>" in all_text(queue)
+
+
+def test_stats_for_analysts_only(running, slack, alice, sam, security_channel):
+    alice.runs("/securityalert phishing text message")
+    card = card_of(slack, security_channel, 1)
+    slack.click_button(sam.user_id, security_channel, card["ts"], button(card, "incident_take:"))
+    card_of(slack, security_channel, 1, "acknowledged")
+
+    sam.runs("/warden stats")
+    figures = slack.wait_for(
+        lambda: next((m for m in sam.ephemerals() if "Security figures" in all_text(m)), None),
+        timeout=10, message="the figures",
+    )  # fmt: skip
+    text = all_text(figures)
+    assert "Open incidents:* 1" in text and "Mean time to acknowledge" in text
+    assert "Last 7 days" in text or "7 days" in text
+
+    alice.runs("/warden stats")
+    refusal = slack.wait_for(
+        lambda: next((m for m in alice.ephemerals() if "analysts" in all_text(m)), None),
+        timeout=10, message="the refusal",
+    )  # fmt: skip
+    assert "figures are for the security analysts" in all_text(refusal)
