@@ -24,7 +24,8 @@ class OnlineEnricher:
     def __init__(self, providers: list[Provider]) -> None:
         self._providers = providers
 
-    def online(self, indicator: Indicator) -> tuple[dict, list[str]]:
+    def online(self, indicator: Indicator, fresh: bool = False) -> tuple[dict, list[str]]:
+        """Every provider's verdict; `fresh` (Enrich again) skips cached answers."""
         verdicts, failed = [], []
         if indicator.kind in ("ipv4", "ipv6") and not is_public(indicator.value):
             return {}, []
@@ -32,7 +33,9 @@ class OnlineEnricher:
             if indicator.kind not in provider.kinds:
                 continue
             try:
-                verdicts.append(provider.lookup(indicator.kind, indicator.value).to_dict())
+                ask = provider.refresh if fresh and hasattr(provider, "refresh") else (
+                    provider.lookup)
+                verdicts.append(ask(indicator.kind, indicator.value).to_dict())
             except ProviderUnavailable as error:
                 failed.append(str(error))
             except Exception:  # a provider's bug must not cost the incident its card
@@ -72,6 +75,11 @@ class CachedProvider:
         cached = intel_cache.get(self._store.db, self.name, key, self._clock())
         if cached is not None:
             return Verdict.from_dict(cached)
+        return self.refresh(kind, value)
+
+    def refresh(self, kind: str, value: str) -> Verdict:
+        """Ask the provider whatever the cache holds, and keep the new answer."""
+        key = cache_key(kind, value)
         verdict = self._provider.lookup(kind, value)
         intel_cache.put(
             self._store.db, self.name, key, verdict.to_dict(), self._ttl_seconds, self._clock()

@@ -104,7 +104,7 @@ class Notifier(Protocol):
 
 
 class Enricher(Protocol):
-    def online(self, indicator: Indicator) -> tuple[dict, list[str]]:
+    def online(self, indicator: Indicator, fresh: bool = False) -> tuple[dict, list[str]]:
         """Reputation from the online providers, and a note for each that failed."""
         ...
 
@@ -229,7 +229,9 @@ class IncidentsWorkflow:
         results = []
         for item in found:
             indicator = Indicator(item["kind"], item["value"])
-            online, failed = self._enricher.online(indicator) if self._enricher else ({}, [])
+            fresh = actor is not None  # an analyst asking again wants today's answer
+            online, failed = (self._enricher.online(indicator, fresh) if self._enricher
+                              else ({}, []))  # fmt: skip
             notes.extend(failed)
             results.append((item, {**offline_facts(indicator), **online}))
         with self._store.transaction() as db:
@@ -318,7 +320,8 @@ class IncidentsWorkflow:
         with self._store.transaction() as db:
             incident = rows.get(db, incident_id)
             self._event(db, incident, actor, action, detail)
-            audit.record(db, actor, f"incident.{action}", _subject(incident_id), audit_details)
+            audit.record(db, actor or "warden", f"incident.{action}", _subject(incident_id),
+                         audit_details)
             self._notifier.changed(db, incident)
         return incident
 

@@ -97,6 +97,11 @@ def test_enrich_block_ticket_page_and_resolve(running, slack, alice, sam, securi
     card = card_of(slack, security_channel, 1, "abuse confidence 100%")
     assert "Tor exit" in all_text(card) and ":rotating_light:" in all_text(card)
 
+    # AbuseIPDB learns more; Enrich again asks afresh instead of using the cache.
+    outside["intel"].report_ip(ATTACKER, confidence=100, reports=999, isp="Tor exit", country="DE")
+    press(slack, sam, security_channel, "incident_enrich:")
+    card = card_of(slack, security_channel, 1, "999 reports")
+
     press(slack, sam, security_channel, "incident_ticket:")
     card = card_of(slack, security_channel, 1, "*Ticket*")
     issue = outside["github"].issues(TICKETS)[0]

@@ -1,0 +1,77 @@
+"""Block IP against moto's WAFv2 in-process: expiry lifts, a cut-off call is settled,
+and only the incident's own public addresses can be blocked."""
+
+from datetime import timedelta
+
+import pytest
+
+from integrations.waf import IpSetRef, WafBlocklist
+from state import Store
+from state import incidents as rows
+from state.clock import utcnow
+from tests.emulators.aws import REGION, MotoServer, offline_session
+from tests.workflows.test_incidents import Recorder
+from workflows.incident_actions import Effects, IncidentActions
+from workflows.incidents import IncidentPolicy, IncidentsWorkflow, Invalid, NotAllowed, Report
+
+ATTACKER = "185.220.101.4"
+
+
+@pytest.fixture(scope="module")
+def moto():
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def setup(tmp_path, moto):
+    created = moto.create_ip_set()
+    blocklist = WafBlocklist(IpSetRef(created.name, created.id, created.scope), region=REGION,
+                             endpoint_url=moto.url, session=offline_session())  # fmt: skip
+    with Store(tmp_path / "w.db") as store:
+        rules = IncidentPolicy(["other"], timedelta(hours=1), 2, [timedelta(days=1)])
+        incidents = IncidentsWorkflow(store, Recorder(), rules, lambda: ["USAM"])
+        effects = Effects(blocklist=blocklist, block_expiry=timedelta(days=30))
+        incident = incidents.report(Report("other", f"scans from {ATTACKER} and 10.0.0.8",
+                                           "UALICE", "command"))  # fmt: skip
+        yield IncidentActions(store, incidents, effects), incident, blocklist, store
+
+
+def test_a_block_is_lifted_at_its_expiry(setup):
+    actions, incident, blocklist, store = setup
+
+    actions.block_ip(incident["id"], "USAM", ATTACKER)
+    assert blocklist.blocked() == {f"{ATTACKER}/32"}
+    assert actions.lift_expired_blocks(utcnow() + timedelta(days=29)) == 0
+    assert actions.lift_expired_blocks(utcnow() + timedelta(days=31)) == 1
+
+    assert blocklist.blocked() == set()
+    actions_seen = [e["action"] for e in rows.events(store.db, incident["id"])]
+    assert actions_seen[-2:] == ["ip_blocked", "ip_unblocked"]
+
+
+def test_only_public_addresses_of_the_incident_and_only_analysts(setup):
+    actions, incident, blocklist, _ = setup
+
+    with pytest.raises(Invalid, match="not a public address of this incident"):
+        actions.block_ip(incident["id"], "USAM", "10.0.0.8")
+    with pytest.raises(Invalid):
+        actions.block_ip(incident["id"], "USAM", "8.8.8.8")
+    with pytest.raises(NotAllowed):
+        actions.block_ip(incident["id"], "UALICE", ATTACKER)
+    actions.block_ip(incident["id"], "USAM", ATTACKER)
+    with pytest.raises(Invalid, match="already blocked"):
+        actions.block_ip(incident["id"], "USAM", ATTACKER)
+    assert blocklist.blocked() == {f"{ATTACKER}/32"}
+
+
+def test_a_block_cut_off_by_a_crash_is_finished_by_the_sweep(setup):
+    actions, incident, blocklist, store = setup
+    with store.transaction() as db:  # as a crash between the record and the call leaves it
+        block_id = rows.insert(db, "ip_blocks", incident_id=incident["id"], address=ATTACKER,
+                               status="blocking", blocked_by="USAM")  # fmt: skip
+
+    actions.sweep(utcnow() + timedelta(minutes=5))
+
+    assert blocklist.blocked() == {f"{ATTACKER}/32"}
+    assert rows.rows(store.db, "ip_blocks", "id = ?", [block_id])[0]["status"] == "blocked"
