@@ -45,6 +45,7 @@ from integrations.slack_directory import SlackDirectory
 from integrations.slack_retry import is_temporary
 from state import Store, audit, deliveries
 from state.clock import utcnow
+from workflows.indicators import warm_up
 from workflows.people import People
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ def run(settings: Settings, policy: Policy) -> int:
             _settle_grants(warden)
             scheduler.start()
             _arm_grant_expiries(warden, scheduler)
+            if warden.incidents is not None:
+                executor.submit(warm_up)
             if follower is not None:
                 follower.start()
             handler = _socket_handler(build_app(warden, client, executor), settings, started)

@@ -31,6 +31,7 @@ from state.clock import utcnow
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_SECONDS = 1.0
+DRAIN_PAGE = 50
 
 # Called in the transaction that marks a message sent, with its dedup_key and
 # the channel and ts Slack gave it.
@@ -75,16 +76,20 @@ class OutboxSender:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.drain()
+                backlog = self.drain() == DRAIN_PAGE
             except Exception:
                 log.exception("outbox.drain_failed")
-            self._wake.wait(POLL_INTERVAL_SECONDS)
-            self._wake.clear()
+                backlog = False
+            # A full page means more is waiting (a burst of incidents): go on
+            # at once instead of sleeping a poll interval per page.
+            if not backlog:
+                self._wake.wait(POLL_INTERVAL_SECONDS)
+                self._wake.clear()
 
     def drain(self) -> int:
-        """Send what is due, oldest first; returns how many were sent."""
+        """Send one page of what is due, oldest first; returns how many were sent."""
         sent = 0
-        for item in outbox.due(self._store.db):
+        for item in outbox.due(self._store.db, limit=DRAIN_PAGE):
             if self._stop.is_set() or not self._deliver(item):
                 break
             sent += 1

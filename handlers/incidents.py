@@ -53,10 +53,12 @@ def register(app: App, warden: Warden) -> None:
         """Do the step after the ack; then the ticket and the page catch up with it."""
 
         def step() -> None:
-            translated(work)
+            result = translated(work)
             warden.sender.wake()
-            if actions is not None and incident_id is not None:
-                actions.after_step(incident_id)
+            # Steps return the incident they changed (or a task): follow that one.
+            changed = incident_id or (result or {}).get("incident_id") or (result or {}).get("id")
+            if actions is not None and changed is not None:
+                actions.after_step(changed)
 
         after_ack(warden, body, client, step)
 
@@ -247,9 +249,11 @@ def _register_effects(app: App, warden: Warden, actions, run) -> None:
             ack()
             user = body["user"]["id"]
             number, _, target = body["actions"][0]["value"].partition("|")
-            work = lambda: translated_effect(lambda: do(int(number), user, target))  # noqa: E731
-            incident_id = int(number) if kind != ui.RESTORE else None
-            run(body, client, work, incident_id)
+
+            def work() -> dict:
+                return translated_effect(lambda: do(int(number), user, target))
+
+            run(body, client, work, int(number) if kind != ui.RESTORE else None)
 
     on(ui.BLOCK_IP, actions.block_ip, with_target=True)
     on(ui.QUARANTINE, actions.quarantine, with_target=True)

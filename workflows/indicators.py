@@ -135,6 +135,12 @@ class _Geo:
         return facts
 
 
+def warm_up() -> None:
+    """Load the country and network data now (a quarter second, ~115 MB), so the
+    first alert does not wait for it inside its transaction."""
+    _geo()
+
+
 _geo_lock = threading.Lock()
 _geo_reader: _Geo | None = None
 
