@@ -76,9 +76,10 @@ def _body(incident: dict) -> dict:
     lines = [">" + escape(truncate(incident["description"], 1500)).replace("\n", "\n>")]
     if incident["link"]:
         lines.append(f"Link: {_shown_link(incident['link'])}")
-    if incident["quoted_permalink"]:
+    if incident["source"] == "shortcut":
         author = f"<@{incident['quoted_author']}>" if incident["quoted_author"] else "someone"
-        lines.append(f"From a message by {author}: {_shown_link(incident['quoted_permalink'])}")
+        where = incident["quoted_permalink"]
+        lines.append(f"From a message by {author}" + (f": {_shown_link(where)}" if where else ""))
     return section("\n".join(lines))
 
 

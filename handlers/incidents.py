@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import errors, ids, views
 from bot import incident_card as ui
@@ -104,8 +105,8 @@ def register(app: App, warden: Warden) -> None:
         message, channel = body.get("message") or {}, (body.get("channel") or {}).get("id")
 
         def open_prefilled() -> None:
-            link = client.chat_getPermalink(channel=channel, message_ts=message["ts"])
-            metadata = {"author": message.get("user"), "permalink": link["permalink"]}
+            metadata = {"author": message.get("user"),
+                        "permalink": _permalink(client, channel, message["ts"])}
             prefill = {"description": message.get("text") or "", "metadata": json.dumps(metadata)}
             view = ui.report_modal(warden.policy.incidents.kinds, prefill)
             client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -260,6 +261,16 @@ def _register_effects(app: App, warden: Warden, actions, run) -> None:
     on(ui.RESTORE, lambda qid, user, _: actions.restore(qid, user))
     on(ui.TICKET, lambda iid, user, _: actions.create_ticket(iid, user))
     on(ui.PAGE, lambda iid, user, _: actions.page(iid, user))
+
+
+def _permalink(client: WebClient, channel: str | None, ts: str) -> str | None:
+    """The message's link, or None where Slack will not give the bot one (a private
+    conversation it is not in): the report still goes through with the text."""
+    try:
+        return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+    except SlackApiError as error:
+        log.warning("report.no_permalink", extra={"error": error.response.get("error")})
+        return None
 
 
 def _register_switched_off(app: App, warden: Warden) -> None:

@@ -76,6 +76,15 @@ def unresolved(db: Database, limit: int = 50) -> list[dict[str, Any]]:
     ))  # fmt: skip
 
 
+def not_enriched(db: Database, since: datetime, before: datetime) -> list[int]:
+    rows = db.execute(
+        """SELECT id FROM incidents WHERE enriched_at IS NULL AND status != 'resolved'
+           AND opened_at >= ? AND opened_at <= ? ORDER BY id""",
+        [to_iso(since), to_iso(before)],
+    )
+    return [row[0] for row in rows]
+
+
 def reported_by(db: Database, reporter: str, limit: int = 10) -> list[dict[str, Any]]:
     return _rows(db.execute(
         "SELECT * FROM incidents WHERE reporter = ? ORDER BY id DESC LIMIT ?", [reporter, limit]

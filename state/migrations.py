@@ -419,6 +419,7 @@ def _incidents(db: Database) -> None:
             paged_at TEXT,
             page_resolved_at TEXT,
             thanked_at TEXT,
+            enriched_at TEXT,
             intel_notes TEXT NOT NULL DEFAULT '[]'
         )"""
     )

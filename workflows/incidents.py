@@ -237,7 +237,8 @@ class IncidentsWorkflow:
         with self._store.transaction() as db:
             for item, enrichment in results:
                 rows.set_enrichment(db, incident_id, item["kind"], item["value"], enrichment)
-            rows.update(db, incident_id, intel_notes=sorted(set(notes)))
+            rows.update(db, incident_id, intel_notes=sorted(set(notes)),
+                        enriched_at=to_iso(utcnow()))
             incident = rows.get(db, incident_id)
             detail = _enrichment_summary(results, notes)
             if actor is not None or notes or any(online for _, online in results):
@@ -246,6 +247,15 @@ class IncidentsWorkflow:
                          {"indicators": len(results), "failed": sorted(set(notes))})  # fmt: skip
             self._notifier.changed(db, incident)
         return incident
+
+    def enrich_missed(self, older_than: timedelta = timedelta(minutes=1)) -> int:
+        """Enrich incidents a stop cut off before their online enrichment ran."""
+        since = utcnow() - timedelta(days=1)  # older ones are past helping
+        before = utcnow() - older_than
+        missed = rows.not_enriched(self._store.db, since, before)
+        for incident_id in missed:
+            self.enrich(incident_id)
+        return len(missed)
 
     # -- analysts' steps -------------------------------------------------------
 

@@ -213,3 +213,54 @@ def test_stats_for_analysts_only(running, slack, alice, sam, security_channel):
         timeout=10, message="the refusal",
     )  # fmt: skip
     assert "figures are for the security analysts" in all_text(refusal)
+
+
+def test_a_message_in_a_private_channel_without_the_bot_is_reported_without_its_link(
+    running, slack, alice, bob, security_channel
+):
+    secret = slack.add_channel("deals", members=[alice.user_id, bob.user_id], bot_member=False,
+                               private=True)  # fmt: skip
+    ts = slack.say(bob.user_id, secret, "wire the money to this new account today")
+
+    slack.message_shortcut(alice.user_id, "report_to_security", secret, ts)
+    slack.wait_for(lambda: slack.top_view(alice.user_id), message="the prefilled form")
+    slack.submit_view(alice.user_id, {"kind": {"value": "phishing email"}})
+
+    text = all_text(card_of(slack, security_channel, 1))
+    assert f"From a message by <@{bob.user_id}>" in text and "archives" not in text
+    assert "wire the money" in text
+
+
+@pytest.fixture
+def two_analysts(slack, workdir, alice, sam):
+    tom = Person(slack, slack.add_user("tom", "tom@example.com"))
+    policy = policy_text("#security", "sam@example.com") + "  - tom@example.com\n" + INCIDENTS_ON
+    (workdir / "warden.yaml").write_text(policy)
+    process = WardenProcess(slack, workdir).start()
+    yield tom
+    process.stop()
+
+
+def test_rotation_and_reassign_between_two_analysts(two_analysts, slack, alice, bob, sam,
+                                                    security_channel):  # fmt: skip
+    tom = two_analysts
+    alice.runs("/securityalert first report")
+    first = card_of(slack, security_channel, 1)
+    alice.runs("/securityalert second report")
+    second = card_of(slack, security_channel, 2)
+    def assignee(card: dict) -> str:
+        return next(p.user_id for p in (sam, tom)
+                    if f"*Assignee*\n<@{p.user_id}>" in all_text(card))  # fmt: skip
+
+    assert {assignee(first), assignee(second)} == {sam.user_id, tom.user_id}
+
+    slack.click_button(sam.user_id, security_channel, first["ts"],
+                       button(first, "incident_reassign:"))  # fmt: skip
+    slack.wait_for(lambda: slack.top_view(sam.user_id), message="the reassign form")
+    slack.submit_view(sam.user_id, {"assignee": {"value": bob.user_id}})
+    errors = slack.wait_for(lambda: slack.view_errors(sam.user_id), message="form errors")
+    assert errors == {"assignee": "Choose one of the security analysts."}
+
+    slack.submit_view(sam.user_id, {"assignee": {"value": tom.user_id}})
+    assert dm_containing(slack, tom, "You're on incident 1")
+    wait_thread(slack, security_channel, first, f"reassigned the incident to <@{tom.user_id}>")

@@ -160,3 +160,11 @@ def test_reporter_text_is_made_inert_in_the_timeline(incidents, store):
     details = [event["detail"] for event in rows.events(store.db, incident["id"])]
     assert any("&lt;!channel&gt; &lt;https://a|b&gt;" in detail for detail in details)
     assert not any("<!channel>" in detail for detail in details)
+
+
+def test_enrichment_cut_off_by_a_stop_is_caught_up(incidents, store):
+    incident = incidents.report(report("odd login from 185.220.101.4"))
+
+    assert incidents.enrich_missed(older_than=timedelta(0)) == 1
+    assert incidents.enrich_missed(older_than=timedelta(0)) == 0
+    assert rows.get(store.db, incident["id"])["enriched_at"] is not None
