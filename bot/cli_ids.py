@@ -58,12 +58,12 @@ def read_alerts(path: Path) -> tuple[list[Alert], Counter]:
     for batch in EveTail(path).read():
         counts["malformed"] += batch.malformed
         for event in batch.events:
-            counts[str(event.get("event_type"))] += 1
             try:
                 alert = alert_from_eve(event)
             except NotAnAlert:
-                counts["unusable alerts"] += 1
+                counts["unusable alert"] += 1
                 continue
+            counts[str(event.get("event_type"))] += 1
             if alert is not None:
                 alerts.append(alert)
     return alerts, counts

@@ -28,6 +28,7 @@ class Warden:
     sender: OutboxSender
     people: People
     background: ThreadPoolExecutor  # work that runs after a listener has acked
+    enrichment: ThreadPoolExecutor | None = None  # online intel lookups, apart from clicks
     findings: FindingsWorkflow | None = None
     drive_scan: DriveScanJob | None = None
     grants: GrantsWorkflow | None = None

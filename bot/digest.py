@@ -36,7 +36,7 @@ def post_weekly_digest(store: Store, policy: Policy, now: datetime | None = None
                    "blocks": stats_view.digest_blocks(shown)}  # fmt: skip
         queued = outbox.enqueue(db, "chat.postMessage", payload, f"weekly-digest:{year}-W{week}")
         if queued is not None:
-            audit.record(db, "warden", "digest.posted", f"week:{year}-W{week:02d}")
+            audit.record(db, "warden", "digest.queued", f"week:{year}-W{week}")
     return queued is not None
 
 

@@ -39,7 +39,7 @@ class IdsFollower:
         self._store = store
         self._incidents = incidents
         self._path = Path(path)
-        self._on_opened = on_opened or (lambda ids: None)
+        self._on_opened = on_opened or (lambda opened, updated: None)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ids-follower", daemon=True)
         self.malformed = 0

@@ -59,9 +59,22 @@ def card_blocks(incident: dict, indicators: list[dict], tasks: list[dict],
         blocks.append(_context(f":warning: Enrichment incomplete: {notes}"))
     if incident["status"] == "resolved":
         blocks.append(_resolution(incident))
+        blocks.extend(_after_resolution(incident, extras))
     else:
         blocks.extend(_actions(incident, indicators, extras, capabilities))
     return blocks
+
+
+def _after_resolution(incident: dict, extras: dict) -> list[dict]:
+    """What still makes sense once resolved: undo a quarantine, thank the reporter."""
+    iid = incident["id"]
+    buttons = [target_button(RESTORE, quarantine_id, "Restore sharing")
+               for quarantine_id in extras.get("quarantined", {}).values()]  # fmt: skip
+    if incident["reporter"] and not incident["thanked_at"]:
+        buttons.append(target_button(THANK, iid, "Thank reporter"))
+    if not buttons:
+        return []
+    return [{"type": "actions", "block_id": f"incident_{iid}_after", "elements": buttons[:5]}]
 
 
 def _headline(incident: dict) -> dict:
@@ -73,19 +86,33 @@ def _headline(incident: dict) -> dict:
 
 
 def _body(incident: dict) -> dict:
-    lines = [">" + escape(truncate(incident["description"], 1500)).replace("\n", "\n>")]
+    # Where it came from first: a long report is cut at the end, never these.
+    lines = []
     if incident["link"]:
         lines.append(f"Link: {_shown_link(incident['link'])}")
     if incident["source"] == "shortcut":
         author = f"<@{incident['quoted_author']}>" if incident["quoted_author"] else "someone"
         where = incident["quoted_permalink"]
         lines.append(f"From a message by {author}" + (f": {_shown_link(where)}" if where else ""))
-    return section("\n".join(lines))
+    quoted = ">" + escape(incident["description"]).replace("\n", "\n>")
+    room = 3000 - sum(len(line) + 1 for line in lines)
+    return section("\n".join([*lines, _cut_whole(quoted, room)]))
+
+
+def _cut_whole(text: str, limit: int) -> str:
+    """Cut escaped text without splitting an entity like &amp;."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def _shown_link(url: str) -> str:
     """A URL as plain text: what it is, never what someone labelled it."""
-    return f"`{escape(truncate(url, 300))}`"
+    return f"`{_cut_whole(escape(url), 300)}`"
 
 
 def _facts(incident: dict, tasks: list[dict]) -> dict:
@@ -257,7 +284,8 @@ def _context(text: str) -> dict:
 def report_modal(kinds: list[str], prefill: dict | None = None) -> dict:
     """The report form; the message shortcut prefills the text, author and permalink."""
     prefill = prefill or {}
-    options = [{"text": {"type": "plain_text", "text": kind.capitalize()}, "value": kind}
+    options = [{"text": {"type": "plain_text", "text": truncate(kind.capitalize(), 75)},
+                "value": kind}
                for kind in kinds]  # fmt: skip
     kind_element = {"type": "static_select", "action_id": "value", "options": options,
                     "placeholder": {"type": "plain_text", "text": "What kind of thing?"}}
@@ -289,7 +317,7 @@ def resolve_modal(incident_id: int) -> dict:
                for value, name in CATEGORY_NAMES.items()]  # fmt: skip
     return {
         "type": "modal", "callback_id": RESOLVE_MODAL, "private_metadata": str(incident_id),
-        "title": {"type": "plain_text", "text": f"Resolve incident {incident_id}"},
+        "title": {"type": "plain_text", "text": f"Resolve #{incident_id}"},
         "submit": {"type": "plain_text", "text": "Resolve"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
@@ -305,7 +333,7 @@ def resolve_modal(incident_id: int) -> dict:
 def reassign_modal(incident_id: int) -> dict:
     return {
         "type": "modal", "callback_id": REASSIGN_MODAL, "private_metadata": str(incident_id),
-        "title": {"type": "plain_text", "text": f"Reassign incident {incident_id}"},
+        "title": {"type": "plain_text", "text": f"Reassign #{incident_id}"},
         "submit": {"type": "plain_text", "text": "Reassign"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [_input(ASSIGNEE_BLOCK, "To which analyst?",

@@ -2,9 +2,10 @@
 
 The card is posted once; where it landed (channel, ts) comes back through the
 outbox's on-sent hook, which then threads every timeline event recorded so
-far and refreshes the card. Steps after that go straight to the thread. Both
-run inside the workflow's transaction, so an event is threaded exactly once
-whichever comes first.
+far and refreshes the card. Steps after that go straight to the thread. The
+hook runs in the sender's transaction and each step in the workflow's; both
+hold the store's write lock, so an event is threaded exactly once whichever
+comes first.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ class SlackIncidentNotifier:
             return  # the hook renders the card afresh once it is posted
         payload = {"channel": incident["card_channel"], "ts": incident["card_ts"],
                    "text": card.card_text(incident), "blocks": self._blocks(db, incident)}
-        outbox.enqueue(db, "chat.update", payload,
-                       f"incident-update:{incident['id']}:{secrets.token_hex(6)}")  # fmt: skip
+        prefix = f"incident-update:{incident['id']}:"
+        if not outbox.refresh_pending(db, prefix, payload):
+            outbox.enqueue(db, "chat.update", payload, prefix + secrets.token_hex(6))
 
     def event(self, db: Database, incident: dict, event: dict) -> None:
         incident = rows.get(db, incident["id"])

@@ -79,6 +79,8 @@ def run(settings: Settings, policy: Policy) -> int:
     directory = SlackDirectory(outbox_client(settings), stop)
     executor = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="after-ack")
     warden = Warden(settings, policy, store, sender, People(store, directory, policy), executor)
+    # Intel lookups can wait minutes on a provider's quota: never on the clicks' pool.
+    warden.enrichment = ThreadPoolExecutor(max_workers=2, thread_name_prefix="enrich")
     _add_drive(warden, stop)
     warden.grants = grants_workflow(settings, policy, store, warden.people, stop)
     warden.incidents = incidents_workflow(
@@ -112,6 +114,7 @@ def run(settings: Settings, policy: Policy) -> int:
     log.info("process.stopping")
     if follower is not None:
         follower.stop(timeout=settings.shutdown_grace_seconds / 2)
+    warden.enrichment.shutdown(wait=False, cancel_futures=True)  # caught up after a start
     _shutdown(settings, handler, executor, scheduler, sender)
     _audit_process(store, "process.stopped", settings, policy_hash)
     store.close()
@@ -151,14 +154,8 @@ def _ids_follower(warden: Warden) -> IdsFollower | None:
     def after_batch(opened: list[int], updated: list[int]) -> None:
         warden.sender.wake()
         for incident_id in opened:
-            warden.background.submit(enrich_quietly, incident_id)
-
-    def enrich_quietly(incident_id: int) -> None:
-        try:
-            warden.incidents.enrich(incident_id)
-            warden.sender.wake()
-        except Exception:
-            log.exception("incident.enrich_failed", extra={"incident": incident_id})
+            warden.incidents.enrich_soon(incident_id, warden.enrichment.submit,
+                                         warden.sender.wake)  # fmt: skip
 
     return IdsFollower(warden.store, warden.incidents, eve_path, after_batch)
 

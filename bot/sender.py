@@ -114,6 +114,8 @@ class OutboxSender:
             return True
         sent = _useful_fields(response.data)
         with self._store.transaction() as db:
+            if outbox.refreshed_since(db, item):
+                return True
             outbox.mark_sent(db, item.id, sent)
             self._run_hook(db, item, sent)
         log.info("outbox.sent", extra={"outbox_id": item.id, "method": item.method})
@@ -143,8 +145,17 @@ class OutboxSender:
         """Let the workflow that queued the message note where it landed (to update it later)."""
         prefix = (item.dedup_key or "").partition(":")[0]
         hook = self._on_sent.get(prefix)
-        if hook is not None:
+        if hook is None:
+            return
+        # In a savepoint: a failing hook must not undo mark_sent, or the message
+        # (a card) would be posted again on every pass.
+        db.execute("SAVEPOINT on_sent")
+        try:
             hook(db, item.dedup_key, sent)
+        except Exception:
+            db.execute("ROLLBACK TO on_sent")
+            log.exception("outbox.hook_failed", extra={"outbox_id": item.id})
+        db.execute("RELEASE on_sent")
 
     def _postpone(
         self, item: outbox.OutboxItem, error: str, retry_after: float | None = None

@@ -16,7 +16,9 @@ from slack_sdk.errors import SlackApiError
 from bot import errors, ids, views
 from bot import incident_card as ui
 from bot.context import Warden
+from bot.text import escape
 from handlers.acks import after_ack
+from state import NotFound
 from workflows import incident_actions as effects
 from workflows import incidents as workflow
 
@@ -31,7 +33,7 @@ def translated(call):
         raise errors.BadInput(str(invalid)) from None
     except workflow.NotAllowed as refusal:
         raise errors.NotAllowed(str(refusal)) from None
-    except LookupError as missing:
+    except NotFound as missing:
         raise errors.NotFound(f"That is gone: {missing}.") from None
 
 
@@ -65,11 +67,7 @@ def register(app: App, warden: Warden) -> None:
 
     def enrich_quietly(incident_id: int) -> None:
         """After the incident is safe: a failure here is the card's note, not the reporter's."""
-        try:
-            incidents.enrich(incident_id)
-            warden.sender.wake()
-        except Exception:
-            log.exception("incident.enrich_failed", extra={"incident": incident_id})
+        incidents.enrich_soon(incident_id, warden.enrichment.submit, warden.sender.wake)
 
     def target(body: dict) -> int:
         return int(body["actions"][0]["value"].split("|")[0])
@@ -228,7 +226,7 @@ def register(app: App, warden: Warden) -> None:
             task = translated(lambda: incidents.finish_task(task_id, user))
             warden.sender.wake()
             respond(replace_original=True,
-                    text=f":white_check_mark: Task {task_id} is done: {task['text']}")
+                    text=f":white_check_mark: Task {task_id} is done: {escape(task['text'])}")
 
         after_ack(warden, body, client, finish)
 

@@ -25,7 +25,7 @@ class MigrationError(StateError):
     code = "migration_error"
 
 
-class NotFound(StateError):
+class NotFound(StateError, LookupError):
     """A row the caller named does not exist, or is not in the state it expected."""
 
     code = "not_found"

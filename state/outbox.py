@@ -92,6 +92,31 @@ def mark_failed(db: Database, item_id: int, error: str) -> None:
     _finish_attempt(db, item_id, status=FAILED, last_error=error)
 
 
+def refresh_pending(db: Database, key_prefix: str, payload: dict[str, Any]) -> bool:
+    """Give a still-pending message whose dedup key starts with `key_prefix` this newer
+    payload; False when none is pending. For updates where only the latest matters
+    (a card re-rendered on every alert), so a burst queues one update, not hundreds."""
+    cursor = db.execute(
+        """UPDATE outbox SET payload = ? WHERE id = (
+               SELECT id FROM outbox WHERE status = ? AND dedup_key LIKE ? ESCAPE '\\'
+               ORDER BY id DESC LIMIT 1)""",
+        [json.dumps(payload, ensure_ascii=False), PENDING, _like_prefix(key_prefix)],
+    )
+    return cursor.rowcount == 1
+
+
+def refreshed_since(db: Database, item: OutboxItem) -> bool:
+    """Whether `refresh_pending` gave this item a newer payload while it was being sent:
+    then it stays pending, and the newer payload goes out next."""
+    row = db.execute("SELECT payload FROM outbox WHERE id = ?", [item.id]).fetchone()
+    return row is not None and json.loads(row[0]) != item.payload
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
 def pending_count(db: Database) -> int:
     return db.table("outbox").count_where("status = ?", [PENDING])
 

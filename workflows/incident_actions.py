@@ -1,6 +1,6 @@
 """The card's one-click actions on outside systems: block an address at the
-firewall, quarantine a Drive file and restore it, open a ticket and keep it
-current, page on-call.
+firewall, quarantine a Drive file and restore it; the ticket and the page go
+through `workflows.incident_tickets.TicketDesk`.
 
 Each effect is recorded before the call (`blocking`, `quarantining`, …) and
 after it, like grants: a crash in between leaves a row that `settle` finishes
@@ -14,24 +14,22 @@ among the incident's own indicators, whatever a tampered click says.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from state import Store
 from state import incidents as rows
-from state.clock import from_iso, to_iso, utcnow
-from workflows.incidents import IncidentsWorkflow, Invalid, NotAllowed
+from state.clock import to_iso, utcnow
+from workflows.incident_tickets import ActionFailed, Pager, TicketDesk, Tickets
+from workflows.incidents import IncidentsWorkflow, Invalid, NotAllowed, plain
 from workflows.indicators import drive_files
 
 log = logging.getLogger(__name__)
 
 # A row left mid-call this long ago was cut off by a crash, not still running.
 SETTLE_AFTER = timedelta(minutes=2)
-
-
-class ActionFailed(Exception):
-    """The outside system refused; the message says what it said."""
 
 
 class Blocklist(Protocol):
@@ -50,18 +48,6 @@ class DriveAccess(Protocol):
     def drive(self, user_email: str) -> Drive: ...
 
 
-class Tickets(Protocol):
-    def open_ticket(self, full_name: str, title: str, body: str, labels=()): ...
-    def comment_on_ticket(self, full_name: str, number: int, body: str) -> int: ...
-    def close_ticket(self, full_name: str, number: int, reason: str = "completed") -> None: ...
-
-
-class Pager(Protocol):
-    def trigger(self, dedup_key: str, summary: str, *, severity: str, source: str,
-                custom_details: dict | None = None, links: list | None = None) -> str: ...
-    def resolve(self, dedup_key: str) -> None: ...
-
-
 @dataclass
 class Effects:
     """The outside systems configured here; None means the button is not offered."""
@@ -75,11 +61,6 @@ class Effects:
     pager: Pager | None = None
 
 
-PAGER_SEVERITY = {"low": "info", "medium": "warning", "high": "error", "critical": "critical"}
-TICKET_CLOSE_REASON = {"true_positive": "completed", "false_positive": "not_planned",
-                       "benign": "not_planned"}  # fmt: skip
-
-
 class IncidentActions:
     def __init__(self, store: Store, incidents: IncidentsWorkflow, effects: Effects,
                  email_of=lambda slack_user_id: None) -> None:  # fmt: skip
@@ -87,19 +68,23 @@ class IncidentActions:
         self._incidents = incidents
         self._effects = effects
         self._email_of = email_of
+        self.desk = TicketDesk(store, incidents, effects.tickets, effects.ticket_repository,
+                               effects.pager)  # fmt: skip
+        # One analyst's double click must not quarantine or block twice.
+        self._effect_lock = threading.Lock()
 
     # -- Block IP --------------------------------------------------------------
 
     def block_ip(self, incident_id: int, actor: str, address: str) -> dict:
         blocklist = self._need(self._effects.blocklist, "IP blocking")
         self._require_analyst(actor)
+        expiry = self._effects.block_expiry
         with self._store.transaction() as db:
             self._require_public_indicator(db, incident_id, address)
             live = rows.rows(db, "ip_blocks", "address = ? AND status IN ('blocking', 'blocked')",
                              [address])  # fmt: skip
             if live:
                 raise Invalid(f"{address} is already blocked (incident {live[0]['incident_id']}).")
-            expiry = self._effects.block_expiry
             block_id = rows.insert(
                 db, "ip_blocks", incident_id=incident_id, address=address, status="blocking",
                 blocked_by=actor, expires_at=to_iso(utcnow() + expiry) if expiry else None,
@@ -109,14 +94,16 @@ class IncidentActions:
         except Exception as error:
             self._failed("ip_blocks", block_id, "blocking", incident_id, actor, error,
                          f"Blocking {address} failed")  # fmt: skip
+        until = f" until {utcnow() + expiry:%a %d %b}" if expiry else ""
         with self._store.transaction() as db:
             outcome = "added to the block list" if added else "was already in the block list"
             rows.move(db, "ip_blocks", block_id, "blocking", status="blocked",
                       blocked_at=to_iso(utcnow()), outcome=outcome)  # fmt: skip
-        until = f" until {utcnow() + expiry:%a %d %b}" if expiry else ""
-        return self._incidents.note(incident_id, actor, "ip_blocked",
-                                    f"<@{actor}> blocked `{address}` at the firewall{until}.",
-                                    {"address": address, "block": block_id})  # fmt: skip
+            return self._incidents.note_in(
+                db, incident_id, actor, "ip_blocked",
+                f"<@{actor}> blocked `{address}` at the firewall{until}.",
+                {"address": address, "block": block_id},
+            )  # fmt: skip
 
     def lift_expired_blocks(self, now: datetime | None = None) -> int:
         now = now or utcnow()
@@ -138,34 +125,35 @@ class IncidentActions:
         with self._store.transaction() as db:
             rows.move(db, "ip_blocks", block["id"], "lifting", status="lifted",
                       lifted_at=to_iso(utcnow()))  # fmt: skip
-        self._incidents.note(block["incident_id"], None, "ip_unblocked",
-                             f"The block on `{block['address']}` expired and was lifted.",
-                             {"address": block["address"], "block": block["id"]})  # fmt: skip
+            self._incidents.note_in(
+                db, block["incident_id"], None, "ip_unblocked",
+                f"The block on `{block['address']}` expired and was lifted.",
+                {"address": block["address"], "block": block["id"]},
+            )  # fmt: skip
 
     # -- Quarantine / Restore --------------------------------------------------
 
     def quarantine(self, incident_id: int, actor: str, file_id: str) -> dict:
         self._need(self._effects.drive, "Drive")
         self._require_analyst(actor)
-        with self._store.transaction() as db:
-            incident = rows.get(db, incident_id)
-            if file_id not in drive_files(incident, rows.indicators(db, incident_id)):
+        with self._effect_lock:
+            incident = rows.get(self._store.db, incident_id)
+            if file_id not in drive_files(incident, rows.indicators(self._store.db, incident_id)):
                 raise Invalid("That file is not part of this incident.")
-            if rows.rows(db, "quarantines", "file_id = ? AND status IN ('quarantining', "
-                         "'quarantined')", [file_id]):  # fmt: skip
+            if self._in_quarantine(file_id):
                 raise Invalid("That file is already in quarantine.")
-        drive, owner, name = self._owner_drive(incident, file_id)
-        keep = [p for p in drive.permissions(file_id) if p.get("role") != "owner"]
-        with self._store.transaction() as db:
-            # What will be removed is written down before anything is removed,
-            # so Restore can put back even a quarantine a crash cut short.
-            quarantine_id = rows.insert(
-                db, "quarantines", incident_id=incident_id, file_id=file_id, file_name=name,
-                owner=owner, status="quarantining", removed=[_restorable(p) for p in keep],
-                quarantined_by=actor,
-            )  # fmt: skip
+            drive, owner, name = self._owner_drive(incident, file_id)
+            to_remove = [p for p in drive.permissions(file_id) if p.get("role") != "owner"]
+            with self._store.transaction() as db:
+                # What will be removed is written down before anything is removed,
+                # so Restore can put back even a quarantine a crash cut short.
+                quarantine_id = rows.insert(
+                    db, "quarantines", incident_id=incident_id, file_id=file_id,
+                    file_name=name, owner=owner, status="quarantining",
+                    removed=[_restorable(p) for p in to_remove], quarantined_by=actor,
+                )  # fmt: skip
         try:
-            for permission in keep:
+            for permission in to_remove:
                 _delete_if_there(drive, file_id, permission["id"])
         except Exception as error:
             self._failed("quarantines", quarantine_id, "quarantining", incident_id, actor, error,
@@ -173,12 +161,13 @@ class IncidentActions:
                          "removed", keep_status="quarantined")  # fmt: skip
         with self._store.transaction() as db:
             rows.move(db, "quarantines", quarantine_id, "quarantining", status="quarantined",
-                      outcome=f"removed {len(keep)} permission(s)")  # fmt: skip
-        return self._incidents.note(
-            incident_id, actor, "file_quarantined",
-            f"<@{actor}> quarantined *{_plain(name)}*: removed {len(keep)} share(s); "
-            f"only its owner has access now.", {"file_id": file_id, "removed": len(keep)},
-        )  # fmt: skip
+                      outcome=f"removed {len(to_remove)} permission(s)")  # fmt: skip
+            return self._incidents.note_in(
+                db, incident_id, actor, "file_quarantined",
+                f"<@{actor}> quarantined *{plain(name or file_id)}*: removed "
+                f"{len(to_remove)} share(s); only its owner has access now.",
+                {"file_id": file_id, "removed": len(to_remove)},
+            )  # fmt: skip
 
     def restore(self, quarantine_id: int, actor: str) -> dict:
         self._need(self._effects.drive, "Drive")
@@ -188,26 +177,35 @@ class IncidentActions:
             if not found or found[0]["status"] != "quarantined":
                 raise Invalid("That file is not in quarantine any more.")
             rows.move(db, "quarantines", quarantine_id, "quarantined", status="restoring")
-        quarantine = found[0]
+        return self._put_back(found[0], actor)
+
+    def _put_back(self, quarantine: dict, actor: str | None) -> dict:
         drive = self._effects.drive.drive(quarantine["owner"])
+        file_id, incident_id = quarantine["file_id"], quarantine["incident_id"]
         try:
-            present = {_identity(p) for p in drive.permissions(quarantine["file_id"])}
+            present = {_identity(p) for p in drive.permissions(file_id)}
             for body in quarantine["removed"]:
                 if _identity(body) not in present:
-                    drive.create_permission(quarantine["file_id"], body, notify=False)
+                    drive.create_permission(file_id, body, notify=False)
         except Exception as error:
-            self._failed("quarantines", quarantine_id, "restoring", quarantine["incident_id"],
-                         actor, error, "Restoring the sharing failed; try again",
+            self._failed("quarantines", quarantine["id"], "restoring", incident_id, actor,
+                         error, "Restoring the sharing failed; try again",
                          keep_status="quarantined")  # fmt: skip
         with self._store.transaction() as db:
-            rows.move(db, "quarantines", quarantine_id, "restoring", status="restored",
-                      restored_by=actor, restored_at=to_iso(utcnow()))  # fmt: skip
-        count = len(quarantine["removed"])
-        return self._incidents.note(
-            quarantine["incident_id"], actor, "file_restored",
-            f"<@{actor}> restored the sharing of *{_plain(quarantine['file_name'] or '')}* "
-            f"({count} share(s)).", {"file_id": quarantine["file_id"]},
-        )  # fmt: skip
+            rows.move(db, "quarantines", quarantine["id"], "restoring", status="restored",
+                      restored_by=actor or "warden", restored_at=to_iso(utcnow()))
+            name = plain(quarantine["file_name"] or file_id)
+            who = f"<@{actor}>" if actor else "Warden"
+            return self._incidents.note_in(
+                db, incident_id, actor, "file_restored",
+                f"{who} restored the sharing of *{name}* ({len(quarantine['removed'])} share(s)).",
+                {"file_id": file_id},
+            )  # fmt: skip
+
+    def _in_quarantine(self, file_id: str) -> bool:
+        return bool(rows.rows(self._store.db, "quarantines",
+                              "file_id = ? AND status IN ('quarantining', 'quarantined', "
+                              "'restoring')", [file_id]))  # fmt: skip
 
     def _owner_drive(self, incident: dict, file_id: str):
         """Read the file as its reporter (who has its link) or the admin, act as its owner."""
@@ -223,94 +221,21 @@ class IncidentActions:
                 return self._effects.drive.drive(owners[0]), owners[0], found.get("name")
         raise Invalid("I cannot see that file as its reporter or the admin; is the link right?")
 
-    # -- Ticket ----------------------------------------------------------------
+    # -- tickets and pages -----------------------------------------------------
 
     def create_ticket(self, incident_id: int, actor: str) -> dict:
-        tickets = self._need(self._effects.tickets, "GitHub tickets")
         self._require_analyst(actor)
-        with self._store.transaction() as db:
-            incident = rows.get(db, incident_id)
-            if incident["ticket_number"]:
-                raise Invalid(f"Incident {incident_id} already has ticket "
-                              f"#{incident['ticket_number']}.")  # fmt: skip
-            last_event = rows.events(db, incident_id)[-1]["id"]
-            body = _ticket_body(incident, rows.indicators(db, incident_id))
-        repo = self._effects.ticket_repository
-        try:
-            ticket = tickets.open_ticket(repo, f"Incident {incident_id}: {incident['title']}",
-                                         body, labels=["incident", incident["severity"]])
-        except Exception as error:
-            raise ActionFailed(f"GitHub did not take the ticket: {error}") from error
-        with self._store.transaction() as db:
-            rows.update(db, incident_id, ticket_repo=repo, ticket_number=ticket.number,
-                        ticket_url=ticket.url)  # fmt: skip
-            for event in rows.events_without_ticket_comment(db, incident_id, 0):
-                if event["id"] <= last_event:  # already in the ticket's body
-                    rows.set_ticket_comment(db, event["id"], 0)
-        return self._incidents.note(incident_id, actor, "ticket_created",
-                                    f"<@{actor}> opened ticket <{ticket.url}|#{ticket.number}>.",
-                                    {"repository": repo, "number": ticket.number})
-
-    def sync_ticket(self, incident_id: int) -> int:
-        """Comment every step not yet in the ticket; close it once resolved."""
-        tickets = self._effects.tickets
-        incident = rows.get(self._store.db, incident_id)
-        if tickets is None or not incident["ticket_number"]:
-            return 0
-        repo, number = incident["ticket_repo"], incident["ticket_number"]
-        posted = 0
-        for event in rows.events_without_ticket_comment(self._store.db, incident_id, 0):
-            comment_id = tickets.comment_on_ticket(repo, number, _ticket_comment(event))
-            with self._store.transaction() as db:
-                rows.set_ticket_comment(db, event["id"], comment_id)
-            posted += 1
-        if incident["status"] == "resolved" and not incident["ticket_closed_at"]:
-            tickets.close_ticket(repo, number, TICKET_CLOSE_REASON[incident["category"]])
-            with self._store.transaction() as db:
-                rows.update(db, incident_id, ticket_closed_at=to_iso(utcnow()))
-        return posted
-
-    # -- Page ------------------------------------------------------------------
+        return self.desk.create_ticket(incident_id, actor)
 
     def page(self, incident_id: int, actor: str) -> dict:
-        pager = self._need(self._effects.pager, "PagerDuty")
         self._require_analyst(actor)
-        incident = rows.get(self._store.db, incident_id)
-        if incident["status"] == "resolved":
-            raise Invalid(f"Incident {incident_id} is resolved; there is nobody to wake.")
-        try:
-            pager.trigger(
-                page_key(incident_id), f"Incident {incident_id}: {incident['title']}",
-                severity=PAGER_SEVERITY[incident["severity"]], source="warden",
-                custom_details={"kind": incident["kind"], "paged_by": actor,
-                                "description": incident["description"][:1000]},
-                links=[{"href": incident["ticket_url"], "text": "Ticket"}]
-                if incident["ticket_url"] else None,
-            )  # fmt: skip
-        except Exception as error:
-            raise ActionFailed(f"PagerDuty did not take the page: {error}") from error
-        with self._store.transaction() as db:
-            rows.update(db, incident_id, paged_at=to_iso(utcnow()))
-        return self._incidents.note(incident_id, actor, "paged", f"<@{actor}> paged on-call.",
-                                    {"dedup_key": page_key(incident_id)})
-
-    def resolve_page(self, incident_id: int) -> bool:
-        incident = rows.get(self._store.db, incident_id)
-        pager = self._effects.pager
-        if pager is None or not incident["paged_at"] or incident["page_resolved_at"]:
-            return False
-        if incident["status"] != "resolved":
-            return False
-        pager.resolve(page_key(incident_id))
-        with self._store.transaction() as db:
-            rows.update(db, incident_id, page_resolved_at=to_iso(utcnow()))
-        return True
+        return self.desk.page(incident_id, actor)
 
     # -- the sweep -------------------------------------------------------------
 
     def after_step(self, incident_id: int) -> None:
         """What follows any step: the ticket catches up, a resolved page is resolved."""
-        for follow in (self.sync_ticket, self.resolve_page):
+        for follow in (self.desk.sync_ticket, self.desk.resolve_page):
             try:
                 follow(incident_id)
             except Exception:
@@ -323,31 +248,54 @@ class IncidentActions:
         if self._effects.blocklist is not None:
             self.lift_expired_blocks(now)
             self._settle_blocks(now)
-        with self._store.transaction() as db:
-            pending = [row[0] for row in db.execute(
-                """SELECT DISTINCT i.id FROM incidents i JOIN incident_events e
-                   ON e.incident_id = i.id WHERE i.ticket_number IS NOT NULL
-                   AND (e.ticket_comment_id IS NULL OR (i.status = 'resolved'
-                   AND i.ticket_closed_at IS NULL))""").fetchall()]  # fmt: skip
-            paged = [row[0] for row in db.execute(
-                """SELECT id FROM incidents WHERE status = 'resolved'
-                   AND paged_at IS NOT NULL AND page_resolved_at IS NULL""").fetchall()]
-        for incident_id in sorted(set(pending) | set(paged)):
+        if self._effects.drive is not None:
+            self._settle_quarantines(now)
+        for incident_id in self.desk.behind():
             self.after_step(incident_id)
 
+    def _cut_off(self, table: str, statuses: tuple[str, ...], now: datetime) -> list[dict]:
+        """Rows left mid-call long enough ago that no call is still running."""
+        marks = ", ".join("?" for _ in statuses)
+        return rows.rows(self._store.db, table,
+                         f"status IN ({marks}) AND created_at <= ?",
+                         [*statuses, to_iso(now - SETTLE_AFTER)])  # fmt: skip
+
     def _settle_blocks(self, now: datetime) -> None:
-        stale = to_iso(now - SETTLE_AFTER)
-        with self._store.transaction() as db:
-            cut_off = rows.rows(db, "ip_blocks", "status IN ('blocking', 'lifting') "
-                                "AND created_at <= ?", [stale])  # fmt: skip
-        for block in cut_off:
+        for block in self._cut_off("ip_blocks", ("blocking", "lifting"), now):
             if block["status"] == "lifting":
                 self._lift(block)
                 continue
-            self._effects.blocklist.block(block["address"])
+            try:
+                self._effects.blocklist.block(block["address"])
+            except Exception as error:
+                log.warning("incident.settle_block_failed", extra={"block": block["id"]})
+                with self._store.transaction() as db:
+                    rows.move(db, "ip_blocks", block["id"], "blocking", status="failed",
+                              outcome=str(error)[:500])  # fmt: skip
+                continue
             with self._store.transaction() as db:
                 rows.move(db, "ip_blocks", block["id"], "blocking", status="blocked",
                           blocked_at=to_iso(utcnow()), outcome="settled after a restart")
+                self._incidents.note_in(
+                    db, block["incident_id"], None, "ip_blocked",
+                    f"A block on `{block['address']}` cut off by a restart was finished.",
+                    {"address": block["address"], "block": block["id"]},
+                )  # fmt: skip
+
+    def _settle_quarantines(self, now: datetime) -> None:
+        """A quarantine cut off part-way is quarantined (Restore knows what was removed);
+        a restore cut off part-way is finished."""
+        for quarantine in self._cut_off("quarantines", ("quarantining", "restoring"), now):
+            if quarantine["status"] == "restoring":
+                try:
+                    self._put_back(quarantine, None)
+                except ActionFailed:
+                    log.warning("incident.settle_restore_failed",
+                                extra={"quarantine": quarantine["id"]})
+                continue
+            with self._store.transaction() as db:
+                rows.move(db, "quarantines", quarantine["id"], "quarantining",
+                          status="quarantined", outcome="cut off by a restart")  # fmt: skip
 
     # -- helpers ---------------------------------------------------------------
 
@@ -368,17 +316,14 @@ class IncidentActions:
             raise Invalid(f"{what} is not set up here; see the README.")
         return effect
 
-    def _failed(self, table: str, row_id: int, expected: str, incident_id: int, actor: str,
-                error: Exception, what: str, keep_status: str = "failed") -> None:  # fmt: skip
+    def _failed(self, table: str, row_id: int, expected: str, incident_id: int,
+                actor: str | None, error: Exception, what: str,
+                keep_status: str = "failed") -> None:  # fmt: skip
         with self._store.transaction() as db:
             rows.move(db, table, row_id, expected, status=keep_status, outcome=str(error)[:500])
-        self._incidents.note(incident_id, actor, "action_failed",
-                             f"{what}: {_plain(str(error)[:300])}", {"table": table})
+            self._incidents.note_in(db, incident_id, actor, "action_failed",
+                                    f"{what}: {plain(str(error)[:300])}", {"table": table})
         raise ActionFailed(f"{what}: {error}") from error
-
-
-def page_key(incident_id: int) -> str:
-    return f"warden-incident-{incident_id}"
 
 
 def _restorable(permission: dict) -> dict:
@@ -401,24 +346,3 @@ def _delete_if_there(drive: Drive, file_id: str, permission_id: str) -> None:
             raise
 
 
-def _plain(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _ticket_body(incident: dict, indicators: list[dict]) -> str:
-    lines = [
-        f"**Kind:** {incident['kind']} · **Severity:** {incident['severity']} · "
-        f"**Source:** {incident['source']} · **Opened:** {incident['opened_at']}",
-        "", "```", incident["description"][:5000], "```", "",
-    ]  # fmt: skip
-    if indicators:
-        lines.append("**Indicators**")
-        lines += [f"- {item['kind']} `{item['value']}`" for item in indicators]
-    lines.append("\nEvery later step is added here as a comment by Warden.")
-    return "\n".join(lines)
-
-
-def _ticket_comment(event: dict) -> str:
-    # Slack's mrkdwn (<@U…>, &lt;) reads oddly on GitHub: show mentions as ids.
-    text = event["detail"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return f"`{from_iso(event['at']):%Y-%m-%d %H:%M} UTC` {event['action']}: {text}"

@@ -12,6 +12,7 @@ here. Card buttons are for analysts only, checked here on every call.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -128,6 +129,8 @@ class IncidentsWorkflow:
         self._policy = policy
         self._analysts = analysts
         self._enricher = enricher
+        self._queued: set[int] = set()
+        self._queued_lock = threading.Lock()
 
     # -- opening -------------------------------------------------------------
 
@@ -180,7 +183,7 @@ class IncidentsWorkflow:
             last_seen_at=to_iso(alert.seen_at),
         )  # fmt: skip
         found = [Indicator(_ip_kind(ip), ip) for ip in (alert.src_ip, alert.dest_ip) if ip]
-        self._open(db, incident_id, found, None, "alerted", _plain(alert.describe()))
+        self._open(db, incident_id, found, None, "alerted", plain(alert.describe()))
         return incident_id, True
 
     def _open(self, db: Database, incident_id: int, found: list[Indicator],
@@ -233,26 +236,47 @@ class IncidentsWorkflow:
             online, failed = (self._enricher.online(indicator, fresh) if self._enricher
                               else ({}, []))  # fmt: skip
             notes.extend(failed)
-            results.append((item, {**offline_facts(indicator), **online}))
+            results.append((item, online, {**offline_facts(indicator), **online}))
         with self._store.transaction() as db:
-            for item, enrichment in results:
+            for item, _online, enrichment in results:
                 rows.set_enrichment(db, incident_id, item["kind"], item["value"], enrichment)
             rows.update(db, incident_id, intel_notes=sorted(set(notes)),
                         enriched_at=to_iso(utcnow()))
             incident = rows.get(db, incident_id)
             detail = _enrichment_summary(results, notes)
-            if actor is not None or notes or any(online for _, online in results):
+            if actor is not None or notes or any(online for _, online, _ in results):
                 self._event(db, incident, actor, "enriched", detail)
             audit.record(db, actor or "warden", "incident.enriched", _subject(incident_id),
                          {"indicators": len(results), "failed": sorted(set(notes))})  # fmt: skip
             self._notifier.changed(db, incident)
         return incident
 
+    def enrich_soon(self, incident_id: int, submit: Callable, then: Callable = lambda: None,
+                    ) -> None:  # fmt: skip
+        """Queue the online enrichment (`submit` is an executor's); once per incident."""
+        with self._queued_lock:
+            if incident_id in self._queued:
+                return
+            self._queued.add(incident_id)
+        submit(self._enrich_queued, incident_id, then)
+
+    def _enrich_queued(self, incident_id: int, then: Callable) -> None:
+        try:
+            self.enrich(incident_id)
+            then()
+        except Exception:  # the card says what is missing; the next sweep tries again
+            log.exception("incident.enrich_failed", extra={"incident": incident_id})
+        finally:
+            with self._queued_lock:
+                self._queued.discard(incident_id)
+
     def enrich_missed(self, older_than: timedelta = timedelta(minutes=1)) -> int:
         """Enrich incidents a stop cut off before their online enrichment ran."""
         since = utcnow() - timedelta(days=1)  # older ones are past helping
         before = utcnow() - older_than
-        missed = rows.not_enriched(self._store.db, since, before)
+        with self._queued_lock:
+            queued = set(self._queued)
+        missed = [i for i in rows.not_enriched(self._store.db, since, before) if i not in queued]
         for incident_id in missed:
             self.enrich(incident_id)
         return len(missed)
@@ -301,7 +325,7 @@ class IncidentsWorkflow:
                         acknowledged_at=incident["acknowledged_at"] or now)  # fmt: skip
             incident = rows.get(db, incident_id)
             self._event(db, incident, actor, "resolved",
-                        f"<@{actor}> resolved it as *{CATEGORIES[category]}*: {_plain(resolution)}")
+                        f"<@{actor}> resolved it as *{CATEGORIES[category]}*: {plain(resolution)}")
             audit.record(db, actor, "incident.resolved", _subject(incident_id),
                          {"category": category})  # fmt: skip
             self._notifier.changed(db, incident)
@@ -324,15 +348,20 @@ class IncidentsWorkflow:
             audit.record(db, actor, "incident.thanked", _subject(incident_id))
         return incident
 
-    def note(self, incident_id: int, actor: str, action: str, detail: str,
+    def note(self, incident_id: int, actor: str | None, action: str, detail: str,
              audit_details: dict | None = None) -> dict:  # fmt: skip
         """A step taken elsewhere (a block, a page): timeline, audit, card."""
         with self._store.transaction() as db:
-            incident = rows.get(db, incident_id)
-            self._event(db, incident, actor, action, detail)
-            audit.record(db, actor or "warden", f"incident.{action}", _subject(incident_id),
-                         audit_details)
-            self._notifier.changed(db, incident)
+            return self.note_in(db, incident_id, actor, action, detail, audit_details)
+
+    def note_in(self, db: Database, incident_id: int, actor: str | None, action: str,
+                detail: str, audit_details: dict | None = None) -> dict:  # fmt: skip
+        """`note` inside the caller's transaction, with the state change it reports."""
+        incident = rows.get(db, incident_id)
+        self._event(db, incident, actor, action, detail)
+        audit.record(db, actor or "warden", f"incident.{action}", _subject(incident_id),
+                     audit_details)
+        self._notifier.changed(db, incident)
         return incident
 
     # -- follow-up tasks -------------------------------------------------------
@@ -354,7 +383,7 @@ class IncidentsWorkflow:
             )  # fmt: skip
             task = rows.get_task(db, task_id)
             self._event(db, incident, actor, "task_added",
-                        f"Task {task_id} for <@{owner}>, due {due:%a %d %b}: {_plain(text)}")
+                        f"Task {task_id} for <@{owner}>, due {due:%a %d %b}: {plain(text)}")
             audit.record(db, actor, "incident.task_added", _subject(incident_id),
                          {"task": task_id, "owner": owner, "due_at": task["due_at"]})  # fmt: skip
             self._notifier.task_added(db, incident, task)
@@ -372,7 +401,7 @@ class IncidentsWorkflow:
                              next_reminder_at=None)  # fmt: skip
             incident = rows.get(db, task["incident_id"])
             self._event(db, incident, actor, "task_done",
-                        f"<@{actor}> finished task {task_id}: {_plain(task['text'])}")
+                        f"<@{actor}> finished task {task_id}: {plain(task['text'])}")
             audit.record(db, actor, "incident.task_done", _subject(incident["id"]),
                          {"task": task_id})  # fmt: skip
             self._notifier.changed(db, incident)
@@ -387,7 +416,8 @@ class IncidentsWorkflow:
                 number = self._reminder_number(task)
                 incident = rows.get(db, task["incident_id"])
                 self._notifier.task_reminder(db, incident, task, number)
-                rows.update_task(db, task["id"], next_reminder_at=self._next_reminder(task, number))
+                rows.update_task(db, task["id"],
+                                 next_reminder_at=self._next_reminder_after(task, number, now))
                 sent += 1
             for task in rows.overdue_tasks(db, now):
                 incident = rows.get(db, task["incident_id"])
@@ -413,6 +443,15 @@ class IncidentsWorkflow:
             return to_iso(from_iso(task["created_at"]) + cadence[number])
         # Past the cadence, keep reminding at its last interval until done.
         return to_iso(from_iso(task["next_reminder_at"]) + self._last_gap())
+
+    def _next_reminder_after(self, task: dict, number: int, now: datetime) -> str:
+        """The next reminder time after `now`: after a long stop, one reminder, not a
+        burst of the ones missed."""
+        upcoming = self._next_reminder(task, number)
+        while from_iso(upcoming) <= now:
+            number += 1
+            upcoming = self._next_reminder({**task, "next_reminder_at": upcoming}, number)
+        return upcoming
 
     def _last_gap(self) -> timedelta:
         cadence = self._policy.follow_up_cadence
@@ -440,7 +479,7 @@ class IncidentsWorkflow:
         self._notifier.event(db, incident, event)
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """Text from a person or an alert, made inert for Slack's mrkdwn (see `bot.text`)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -458,11 +497,11 @@ def _subject(incident_id: int) -> str:
     return f"incident:{incident_id}"
 
 
-def _enrichment_summary(results: list[tuple[dict, dict]], notes: list[str]) -> str:
-    flagged = [item["value"] for item, facts in results if facts.get("malicious")]
+def _enrichment_summary(results: list[tuple[dict, dict, dict]], notes: list[str]) -> str:
+    flagged = [plain(item["value"]) for item, online, _ in results if online.get("malicious")]
     parts = [f"Enriched {len(results)} indicator(s)"]
     if flagged:
         parts.append(f"flagged as malicious: {', '.join(flagged)}")
-    if notes:
-        parts.append(f"unavailable: {'; '.join(sorted(set(notes)))}")
+    if notes:  # a provider's own error text: quoted, never trusted
+        parts.append(f"unavailable: {plain('; '.join(sorted(set(notes))))}")
     return "; ".join(parts) + "."

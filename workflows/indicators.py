@@ -63,7 +63,7 @@ def _standalone_domains(by_kind: dict[str, list[str]]) -> list[str]:
 
 
 _DRIVE_FILE = re.compile(
-    r"https?://(?:docs|drive)\.google\.com/\S*?(?:/d/|[?&]id=)([A-Za-z0-9_-]{10,})"
+    r"https?://(?:docs|drive)\.google\.com/\S*?(?:/d/|[?&]id=)([A-Za-z0-9_-]{10,100})(?![A-Za-z0-9_-])"
 )
 
 

@@ -110,3 +110,43 @@ def test_dm_to_a_user_opens_the_conversation_and_tells_the_hook(tmp_path):
     assert slack.sent[0] == ("conversations.open", {"users": "U7"})
     assert slack.sent[1][1] == {"channel": "D-U7", "text": "hi"}
     assert landed == [("note:42", {"channel": "D1", "ts": "1.0"})]
+
+
+def test_an_update_refreshed_while_in_flight_goes_out_again_with_the_newer_payload(tmp_path):
+    store = Store(tmp_path / "w.db")
+    with store.transaction() as db:
+        outbox.enqueue(db, "chat.update", {"channel": "C1", "ts": "1.0", "text": "v1"}, "card:1:a")
+
+    class RefreshingSlack(FakeSlack):
+        def api_call(self, method: str, json: dict):
+            if json["text"] == "v1":  # a newer render arrives while v1 is on the wire
+                with store.transaction() as db:
+                    outbox.refresh_pending(db, "card:1:", {**json, "text": "v2"})
+            return super().api_call(method, json)
+
+    slack = RefreshingSlack()
+    sender = OutboxSender(store, slack)
+    sender.drain()
+    sender.drain()
+
+    assert [payload["text"] for _, payload in slack.sent] == ["v1", "v2"]
+    assert next(store.db["outbox"].rows)["status"] == "sent"
+
+
+def test_a_failing_hook_does_not_send_the_message_twice(tmp_path):
+    store = Store(tmp_path / "w.db")
+    with store.transaction() as db:
+        outbox.enqueue(db, "chat.postMessage", {"channel": "C1", "text": "card"}, "card:7")
+
+    def broken_hook(db, dedup_key, sent):
+        db.execute("UPDATE outbox SET attempts = 99")  # undone with the savepoint
+        raise RuntimeError("a bug in the hook")
+
+    slack = FakeSlack()
+    sender = OutboxSender(store, slack, on_sent={"card": broken_hook})
+    sender.drain()
+    sender.drain()
+
+    assert len(slack.sent) == 1
+    row = next(store.db["outbox"].rows)
+    assert row["status"] == "sent" and row["attempts"] == 1

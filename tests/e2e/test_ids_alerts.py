@@ -125,3 +125,7 @@ def test_rotation_and_restart_lose_and_repeat_nothing(start, slack, eve, securit
     shown = wait_cards(slack, security_channel, 4)
     signatures = [all_text(card) for card in shown]
     assert sum("203.0.113.77" in text for text in signatures) == 1
+    # Nothing was read twice: a repeat would have counted on its incident.
+    slack.wait_for(lambda: "203.0.113.77" in str(cards(slack, security_channel)),
+                   message="the card after the restart")  # fmt: skip
+    assert all("*Alerts*\n1 " in all_text(card) for card in cards(slack, security_channel))

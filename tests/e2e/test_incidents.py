@@ -205,7 +205,8 @@ def test_stats_for_analysts_only(running, slack, alice, sam, security_channel):
     )  # fmt: skip
     text = all_text(figures)
     assert "Open incidents:* 1" in text and "Mean time to acknowledge" in text
-    assert "Last 7 days" in text or "7 days" in text
+    assert "7 days" in text and "30 days" in text
+    assert "*Incidents opened*\n1" in text
 
     alice.runs("/warden stats")
     refusal = slack.wait_for(

@@ -168,3 +168,15 @@ def test_enrichment_cut_off_by_a_stop_is_caught_up(incidents, store):
     assert incidents.enrich_missed(older_than=timedelta(0)) == 1
     assert incidents.enrich_missed(older_than=timedelta(0)) == 0
     assert rows.get(store.db, incident["id"])["enriched_at"] is not None
+
+
+def test_after_a_long_stop_a_task_gets_one_reminder_not_a_burst(incidents, notes):
+    start = datetime.now(UTC)
+    incident = incidents.report(report())
+    incidents.add_task(incident["id"], "USAM", "rotate the key", "UALICE",
+                       start + timedelta(days=60))
+
+    for minutes in range(0, 60, 5):  # the 5-minute sweep, a month after the last reminder
+        incidents.remind_tasks(start + timedelta(days=30, minutes=minutes))
+
+    assert len(notes.named("task_reminder")) == 1
