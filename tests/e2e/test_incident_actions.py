@@ -161,3 +161,34 @@ def test_an_intel_provider_down_still_opens_the_incident(running, slack, alice, 
     card = card_of(slack, security_channel, 1, "Enrichment incomplete")
     assert "AbuseIPDB" in all_text(card)
     assert ATTACKER in all_text(card)
+
+
+@pytest.fixture
+def mallory(slack) -> Person:
+    return Person(slack, slack.add_user("mallory", "mallory@example.com"))
+
+
+def test_nobody_but_an_analyst_can_press_any_card_button(running, slack, alice, sam, mallory,
+                                                         security_channel, outside):  # fmt: skip
+    google = outside["google"]
+    file_id = google.add_file("alice@example.com", "Board minutes")
+    google.share(file_id, "anyone", "reader")
+    alice.runs(f"/securityalert {ATTACKER} grabbed https://docs.google.com/document/d/{file_id}")
+    card = card_of(slack, security_channel, 1, "abuse confidence")
+    prefixes = ["incident_take:", "incident_enrich:", "incident_thank:", "incident_ticket:",
+                "incident_page:", "incident_block_ip:", "incident_quarantine:",
+                "incident_reassign:", "incident_resolve:", "incident_add_task:"]  # fmt: skip
+
+    for prefix in prefixes:
+        slack.forge_click(mallory.user_id, security_channel, card["ts"], button(card, prefix))
+
+    slack.wait_for(lambda: sum("security analysts" in all_text(m)
+                               for m in mallory.ephemerals()) == len(prefixes),
+                   timeout=15, message="one refusal per button")  # fmt: skip
+    assert slack.top_view(mallory.user_id) is None  # no form opened for them
+    assert outside["github"].issues(TICKETS) == []
+    assert outside["pagerduty"].alerts(outside["routing_key"]) == []
+    assert blocked_addresses(outside) == []
+    assert len(google.permissions(file_id)) == 2
+    assert dm_containing(slack, sam, "You're on incident 1")
+    assert not any("Thank you" in all_text(m) for m in alice.dms())

@@ -75,3 +75,41 @@ def test_a_block_cut_off_by_a_crash_is_finished_by_the_sweep(setup):
 
     assert blocklist.blocked() == {f"{ATTACKER}/32"}
     assert rows.rows(store.db, "ip_blocks", "id = ?", [block_id])[0]["status"] == "blocked"
+
+
+def test_a_quarantine_cut_off_by_a_crash_can_still_be_restored(tmp_path):
+    from integrations.google import DIRECTORY_SCOPE, DRIVE_SCOPE, GoogleWorkspace
+    from tests.e2e.harness import GOOGLE_ADMIN
+    from tests.emulators.google import GoogleEmulator
+
+    with GoogleEmulator() as google, Store(tmp_path / "w.db") as store:
+        for email in (GOOGLE_ADMIN, "alice@example.com"):
+            google.add_user(email, admin=email == GOOGLE_ADMIN)
+        info = google.service_account_info()
+        google.grant_delegation(info["client_id"], [DRIVE_SCOPE, DIRECTORY_SCOPE])
+        workspace = GoogleWorkspace(info, GOOGLE_ADMIN, google.url)
+        file_id = google.add_file("alice@example.com", "Payroll")
+        google.share(file_id, "user", "writer", email="bob@partner.example")
+        google.share(file_id, "anyone", "reader")
+        rules = IncidentPolicy(["other"], timedelta(hours=1), 2, [timedelta(days=1)])
+        incidents = IncidentsWorkflow(store, Recorder(), rules, lambda: ["USAM"])
+        actions = IncidentActions(store, incidents, Effects(drive=workspace,
+                                                            admin_email=GOOGLE_ADMIN))
+        incident = incidents.report(Report(
+            "other", f"see https://drive.google.com/file/d/{file_id}/view", "UALICE", "command"))
+        permissions = [p for p in google.permissions(file_id) if p["role"] != "owner"]
+        with store.transaction() as db:  # the crash: recorded, one share already removed
+            quarantine_id = rows.insert(
+                db, "quarantines", incident_id=incident["id"], file_id=file_id,
+                file_name="Payroll", owner="alice@example.com", status="quarantining",
+                removed=[{k: p[k] for k in ("type", "role", "emailAddress") if k in p}
+                         for p in permissions], quarantined_by="USAM",
+            )  # fmt: skip
+        google.unshare(file_id, permissions[0]["id"])
+
+        with pytest.raises(Invalid, match="already in quarantine"):
+            actions.quarantine(incident["id"], "USAM", file_id)
+        actions.sweep(utcnow() + timedelta(minutes=5))
+        actions.restore(quarantine_id, "USAM")
+
+        assert len(google.permissions(file_id)) == 3
