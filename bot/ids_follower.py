@@ -9,6 +9,7 @@ nor repeats an alert.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -87,7 +88,7 @@ class IdsFollower:
         if unusable:
             self.malformed += unusable
             log.warning("ids.malformed_lines", extra={"count": unusable, "path": str(self._path)})
-        position = json.dumps({"inode": batch.position.inode, "offset": batch.position.offset})
+        position = json.dumps(dataclasses.asdict(batch.position))
 
         def save_position(db) -> None:
             cursors.put(db, position_key(self._path), position)

@@ -4,14 +4,15 @@ The position is (inode, offset): saved after every batch, it lets a restart
 continue exactly where the last run stopped. When the log is rotated (the
 file at the path has a new inode) the rest of the old file is read first if
 it is still beside it (eve.json.1, eve.json-20261203, …), then the new file
-from its start. A file that shrank in place (copytruncate) is read from its
-start. A line is consumed only once its newline is written, so a line being
+from its start. A file that shrank in place (copytruncate), or whose first
+bytes changed while we were away, is read from its start. A line is consumed only once its newline is written, so a line being
 written is never read half. Lines that are not JSON objects are counted and
 skipped, never fatal.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -22,12 +23,33 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 1024 * 1024
+HEAD_BYTES = 4096
 
 
 @dataclass(frozen=True)
 class Position:
     inode: int
     offset: int
+    # A digest of the file's first bytes: a file truncated and refilled past the
+    # offset while we were down (copytruncate), or a new file that reused the
+    # inode, keeps inode and size but not its beginning.
+    head: str = ""
+
+
+def head_of(handle, offset: int) -> str:
+    """`length:sha256` of the first bytes (at most HEAD_BYTES, never past `offset`)."""
+    length = min(offset, HEAD_BYTES)
+    handle.seek(0)
+    digest = hashlib.sha256(handle.read(length)).hexdigest()[:32]
+    return f"{length}:{digest}"
+
+
+def same_beginning(path: Path, saved: Position) -> bool:
+    if not saved.head:
+        return True  # saved before heads were kept
+    length = int(saved.head.split(":", 1)[0])
+    with open(path, "rb") as handle:
+        return head_of(handle, length) == saved.head
 
 
 @dataclass
@@ -54,7 +76,7 @@ class EveTail:
             if rotated is not None:
                 yield from self._read_file(rotated, saved, max_bytes, final=True)
             saved = None
-        if saved and current.st_size < saved.offset:
+        if saved and (current.st_size < saved.offset or not same_beginning(self.path, saved)):
             log.warning("suricata.log_truncated", extra={"path": str(self.path)})
             saved = None
         start = saved or Position(current.st_ino, 0)
@@ -76,8 +98,8 @@ class EveTail:
                     complete = len(chunk)  # one line longer than a chunk: take it whole
                 events, malformed = _parse(chunk[:complete])
                 offset += complete
+                position = Position(start.inode, offset, head_of(handle, offset))
                 handle.seek(offset)
-                position = Position(start.inode, offset)
                 self.position = position
                 yield Batch(events, malformed, position)
 

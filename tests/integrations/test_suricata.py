@@ -81,3 +81,20 @@ def test_malformed_lines_are_counted_and_a_half_written_line_waits(tmp_path):
     with open(log, "a") as handle:
         handle.write(eve(2)[40:] + "\n")
     assert read_all(EveTail(log, tail.position)) == ([2], 0)
+
+
+def test_a_file_truncated_and_refilled_while_down_is_read_from_its_start(tmp_path):
+    """copytruncate, then more than the old offset written before the follower is back:
+    same inode, bigger file, but a different beginning."""
+    log = tmp_path / "eve.json"
+    log.write_text('{"event_type": "alert", "n": 1}\n')
+    first = EveTail(log)
+    [batch] = list(first.read())
+
+    with open(log, "r+") as handle:  # truncate in place, keep the inode
+        handle.truncate(0)
+    log.write_text("".join(f'{{"event_type": "dns", "n": {n}}}\n' for n in range(10, 15)))
+
+    after = EveTail(log, batch.position)
+    events = [event for b in after.read() for event in b.events]
+    assert [event["n"] for event in events] == [10, 11, 12, 13, 14]
