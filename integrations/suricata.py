@@ -5,9 +5,9 @@ continue exactly where the last run stopped. When the log is rotated (the
 file at the path has a new inode) the rest of the old file is read first if
 it is still beside it (eve.json.1, eve.json-20261203, …), then the new file
 from its start. A file that shrank in place (copytruncate), or whose first
-bytes changed while we were away, is read from its start. A line is consumed only once its newline is written, so a line being
-written is never read half. Lines that are not JSON objects are counted and
-skipped, never fatal.
+bytes changed while we were away, is read from its start. A line is consumed
+only once its newline is written, so a line being written is never read
+half. Lines that are not JSON objects are counted and skipped, never fatal.
 """
 
 from __future__ import annotations
