@@ -23,7 +23,9 @@ from integrations.google_retry import google_retrying
 DIRECTORY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 
-PERMISSION_FIELDS = "id,type,role,emailAddress,domain,allowFileDiscovery,deleted"
+PERMISSION_FIELDS = (
+    "id,type,role,emailAddress,domain,allowFileDiscovery,deleted,expirationTime"
+)
 FILE_FIELDS = (
     f"id,name,mimeType,webViewLink,parents,driveId,owners(emailAddress),"
     f"hasAugmentedPermissions,permissions({PERMISSION_FIELDS})"

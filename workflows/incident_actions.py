@@ -21,7 +21,7 @@ from typing import Protocol
 
 from state import Store
 from state import incidents as rows
-from state.clock import to_iso, utcnow
+from state.clock import from_iso, to_iso, utcnow
 from workflows.incident_tickets import ActionFailed, Pager, TicketDesk, Tickets
 from workflows.incidents import IncidentsWorkflow, Invalid, NotAllowed, plain
 from workflows.indicators import drive_files
@@ -185,7 +185,7 @@ class IncidentActions:
         try:
             present = {_identity(p) for p in drive.permissions(file_id)}
             for body in quarantine["removed"]:
-                if _identity(body) not in present:
+                if _identity(body) not in present and not _expired(body):
                     drive.create_permission(file_id, body, notify=False)
         except Exception as error:
             self._failed("quarantines", quarantine["id"], "restoring", incident_id, actor,
@@ -319,6 +319,8 @@ class IncidentActions:
     def _failed(self, table: str, row_id: int, expected: str, incident_id: int,
                 actor: str | None, error: Exception, what: str,
                 keep_status: str = "failed") -> None:  # fmt: skip
+        log.warning("incident.action_failed", extra={"table": table, "row": row_id},
+                    exc_info=error)  # fmt: skip
         with self._store.transaction() as db:
             rows.move(db, table, row_id, expected, status=keep_status, outcome=str(error)[:500])
             self._incidents.note_in(db, incident_id, actor, "action_failed",
@@ -327,8 +329,15 @@ class IncidentActions:
 
 
 def _restorable(permission: dict) -> dict:
-    keys = ("type", "role", "emailAddress", "domain", "allowFileDiscovery")
+    """What creates the permission again; a share that was due to expire keeps its
+    expiry (one already past by the restore is dropped there)."""
+    keys = ("type", "role", "emailAddress", "domain", "allowFileDiscovery", "expirationTime")
     return {key: permission[key] for key in keys if permission.get(key) is not None}
+
+
+def _expired(permission: dict) -> bool:
+    expires = permission.get("expirationTime")
+    return bool(expires) and from_iso(expires.replace("Z", "+00:00")) <= utcnow()
 
 
 def _identity(permission: dict) -> tuple:

@@ -2,6 +2,7 @@
 Slack, Google, GitHub, PagerDuty and intel emulators and moto's WAFv2."""
 
 import os
+import time
 
 import pytest
 
@@ -136,9 +137,11 @@ def test_quarantine_then_restore_a_drive_file(running, slack, alice, sam, securi
                                              outside):  # fmt: skip
     google = outside["google"]
     file_id = google.add_file("alice@example.com", "Payroll 2026")
-    google.share(file_id, "user", "writer", email="mallory@elsewhere.example")
+    google.share(file_id, "user", "writer", email="mallory@elsewhere.example",
+                 expires_at=time.time() + 7 * 86400)
     google.share(file_id, "anyone", "reader")
-    before = sorted((p["type"], p["role"]) for p in google.permissions(file_id))
+    before = sorted((p["type"], p["role"], p.get("expirationTime") is not None)
+                    for p in google.permissions(file_id))  # fmt: skip
 
     alice.runs(f"/securityalert I shared https://docs.google.com/spreadsheets/d/{file_id}/edit "
                "with a stranger by mistake")  # fmt: skip
@@ -149,7 +152,9 @@ def test_quarantine_then_restore_a_drive_file(running, slack, alice, sam, securi
 
     press(slack, sam, security_channel, "incident_restore:", "Restore sharing")
     wait_thread(slack, security_channel, card, "restored the sharing of *Payroll 2026*")
-    assert sorted((p["type"], p["role"]) for p in google.permissions(file_id)) == before
+    after = sorted((p["type"], p["role"], p.get("expirationTime") is not None)
+                   for p in google.permissions(file_id))  # fmt: skip
+    assert after == before  # the writer's share keeps its expiry
 
 
 def test_an_intel_provider_down_still_opens_the_incident(running, slack, alice, security_channel,
