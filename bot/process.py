@@ -196,7 +196,7 @@ def digest(warden: Warden) -> None:
 
 
 def follow_up(warden: Warden) -> None:
-    warden.incidents.remind_tasks()
+    warden.incidents.tasks.remind()
     warden.incidents.enrich_missed()
     warden.sender.wake()
 

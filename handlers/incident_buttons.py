@@ -127,7 +127,7 @@ def _register_forms(app: App, steps: Steps) -> None:
         ack()
         user, incident_id = body["user"]["id"], int(view["private_metadata"])
         steps.run(body, client,
-                  lambda: incidents.add_task(incident_id, user, text, owner, due), incident_id)
+                  lambda: incidents.tasks.add(incident_id, user, text, owner, due), incident_id)
 
 
 def _resolve_problems(category: str | None, resolution: str) -> dict[str, str]:
@@ -174,7 +174,7 @@ def _register_task_done(app: App, steps: Steps) -> None:
         user, task_id = body["user"]["id"], target(body)
 
         def finish() -> None:
-            task = translated(lambda: steps.incidents.finish_task(task_id, user))
+            task = translated(lambda: steps.incidents.tasks.finish(task_id, user))
             steps.warden.sender.wake()
             respond(replace_original=True,
                     text=f":white_check_mark: Task {task_id} is done: {escape(task['text'])}")

@@ -14,15 +14,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from sqlite_utils import Database
 
 from state import Store, audit, cursors
 from state import incidents as rows
 from state.clock import from_iso, to_iso, utcnow
+from workflows.incident_model import (
+    Alert,
+    Enricher,
+    IncidentPolicy,
+    Invalid,
+    NotAllowed,
+    Notifier,
+    Report,
+    plain,
+)
+from workflows.incident_tasks import FollowUps
 from workflows.indicators import Indicator, extract, offline_facts
 
 log = logging.getLogger(__name__)
@@ -39,86 +48,6 @@ ROTATION_CURSOR = "incidents.rotation"
 TITLE_LENGTH = 150
 
 
-class NotAllowed(Exception):
-    """The person may not do this; the message says who may."""
-
-
-class Invalid(Exception):
-    """The input cannot be used; the message says what was expected."""
-
-
-@dataclass(frozen=True)
-class Report:
-    kind: str
-    description: str
-    reporter: str  # Slack user id
-    source: str  # command, modal or shortcut
-    link: str | None = None
-    quoted_author: str | None = None
-    quoted_permalink: str | None = None
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One Suricata alert, as much of it as an incident needs."""
-
-    signature_id: int
-    signature: str
-    category: str
-    severity: int
-    src_ip: str
-    dest_ip: str
-    proto: str
-    seen_at: datetime
-    src_port: int | None = None
-    dest_port: int | None = None
-    app_proto: str | None = None
-
-    @property
-    def dedup_key(self) -> str:
-        return f"suricata:{self.signature_id}:{self.src_ip}:{self.dest_ip}"
-
-    def describe(self) -> str:
-        source = _endpoint(self.src_ip, self.src_port)
-        target = _endpoint(self.dest_ip, self.dest_port)
-        what = f"{self.proto}/{self.app_proto}" if self.app_proto else self.proto
-        return (f"Suricata alert {self.signature_id} ({self.category or 'no category'}), "
-                f"severity {self.severity}: {source} → {target} over {what}.")  # fmt: skip
-
-
-def _endpoint(address: str, port: int | None) -> str:
-    if port is None:
-        return address
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-
-
-class Notifier(Protocol):
-    def opened(self, db: Database, incident: dict) -> None: ...
-    def changed(self, db: Database, incident: dict) -> None: ...
-    def event(self, db: Database, incident: dict, event: dict) -> None: ...
-    def assigned(self, db: Database, incident: dict) -> None: ...
-    def thanked(self, db: Database, incident: dict, tips: list[str]) -> None: ...
-    def outcome(self, db: Database, incident: dict) -> None: ...
-    def task_added(self, db: Database, incident: dict, task: dict) -> None: ...
-    def task_reminder(self, db: Database, incident: dict, task: dict, number: int) -> None: ...
-    def task_overdue(self, db: Database, incident: dict, task: dict) -> None: ...
-
-
-class Enricher(Protocol):
-    def online(self, indicator: Indicator, fresh: bool = False) -> tuple[dict, list[str]]:
-        """Reputation from the online providers, and a note for each that failed."""
-        ...
-
-
-@dataclass(frozen=True)
-class IncidentPolicy:
-    kinds: list[str]
-    dedup_window: timedelta
-    min_suricata_severity: int
-    follow_up_cadence: list[timedelta]
-    tips: dict[str, list[str]] = field(default_factory=dict)
-
-
 class IncidentsWorkflow:
     def __init__(
         self, store: Store, notifier: Notifier, policy: IncidentPolicy,
@@ -131,6 +60,7 @@ class IncidentsWorkflow:
         self._enricher = enricher
         self._queued: set[int] = set()
         self._queued_lock = threading.Lock()
+        self.tasks = FollowUps(store, self, notifier, policy.follow_up_cadence)
 
     # -- opening -------------------------------------------------------------
 
@@ -225,7 +155,7 @@ class IncidentsWorkflow:
     def enrich(self, incident_id: int, actor: str | None = None) -> dict:
         """Ask the online providers about every indicator; notes say which failed."""
         if actor is not None:
-            self._require_analyst(actor)
+            self.require_analyst(actor)
         with self._store.transaction() as db:
             found = rows.indicators(db, incident_id)
         notes: list[str] = []
@@ -287,15 +217,15 @@ class IncidentsWorkflow:
         return self._assign(incident_id, actor, actor, "took")
 
     def reassign(self, incident_id: int, actor: str, to: str) -> dict:
-        self._require_analyst(actor)
+        self.require_analyst(actor)
         if to not in self._analysts():
             raise Invalid(f"<@{to}> is not one of the security analysts; choose an analyst.")
         return self._assign(incident_id, actor, to, "reassigned")
 
     def _assign(self, incident_id: int, actor: str, to: str, action: str) -> dict:
-        self._require_analyst(actor)
+        self.require_analyst(actor)
         with self._store.transaction() as db:
-            incident = self._unresolved(db, incident_id)
+            incident = self.unresolved(db, incident_id)
             now = to_iso(utcnow())
             acknowledged = incident["acknowledged_at"] or now
             rows.update(db, incident_id, assignee=to, status="acknowledged",
@@ -311,14 +241,14 @@ class IncidentsWorkflow:
         return incident
 
     def resolve(self, incident_id: int, actor: str, resolution: str, category: str) -> dict:
-        self._require_analyst(actor)
+        self.require_analyst(actor)
         resolution = resolution.strip()
         if category not in CATEGORIES:
             raise Invalid(f"Choose a category: {', '.join(CATEGORIES.values())}.")
         if not resolution:
             raise Invalid("Say how it was resolved; the reporter and the ticket will see it.")
         with self._store.transaction() as db:
-            incident = self._unresolved(db, incident_id)
+            incident = self.unresolved(db, incident_id)
             now = to_iso(utcnow())
             rows.update(db, incident_id, status="resolved", resolved_at=now, resolved_by=actor,
                         resolution=resolution, category=category,
@@ -334,7 +264,7 @@ class IncidentsWorkflow:
         return incident
 
     def thank(self, incident_id: int, actor: str) -> dict:
-        self._require_analyst(actor)
+        self.require_analyst(actor)
         with self._store.transaction() as db:
             incident = rows.get(db, incident_id)
             if not incident["reporter"]:
@@ -364,109 +294,16 @@ class IncidentsWorkflow:
         self._notifier.changed(db, incident)
         return incident
 
-    # -- follow-up tasks -------------------------------------------------------
-
-    def add_task(self, incident_id: int, actor: str, text: str, owner: str,
-                 due: datetime) -> dict:  # fmt: skip
-        self._require_analyst(actor)
-        text = text.strip()
-        if not text:
-            raise Invalid("Say what needs doing.")
-        if due <= utcnow():
-            raise Invalid("The due date has passed; pick a later one.")
-        with self._store.transaction() as db:
-            incident = self._unresolved(db, incident_id)
-            first = self._policy.follow_up_cadence[0] if self._policy.follow_up_cadence else None
-            task_id = rows.add_task(
-                db, incident_id=incident_id, text=text, owner=owner, due_at=to_iso(due),
-                created_by=actor, next_reminder_at=to_iso(utcnow() + first) if first else None,
-            )  # fmt: skip
-            task = rows.get_task(db, task_id)
-            self._event(db, incident, actor, "task_added",
-                        f"Task {task_id} for <@{owner}>, due {due:%a %d %b}: {plain(text)}")
-            audit.record(db, actor, "incident.task_added", _subject(incident_id),
-                         {"task": task_id, "owner": owner, "due_at": task["due_at"]})  # fmt: skip
-            self._notifier.task_added(db, incident, task)
-            self._notifier.changed(db, incident)
-        return task
-
-    def finish_task(self, task_id: int, actor: str) -> dict:
-        with self._store.transaction() as db:
-            task = rows.get_task(db, task_id)
-            if actor != task["owner"] and actor not in self._analysts():
-                raise NotAllowed("Only the task's owner or a security analyst can finish it.")
-            if task["status"] == "done":
-                return task
-            rows.update_task(db, task_id, status="done", done_at=to_iso(utcnow()),
-                             next_reminder_at=None)  # fmt: skip
-            incident = rows.get(db, task["incident_id"])
-            self._event(db, incident, actor, "task_done",
-                        f"<@{actor}> finished task {task_id}: {plain(task['text'])}")
-            audit.record(db, actor, "incident.task_done", _subject(incident["id"]),
-                         {"task": task_id})  # fmt: skip
-            self._notifier.changed(db, incident)
-            return rows.get_task(db, task_id)
-
-    def remind_tasks(self, now: datetime | None = None) -> int:
-        """Remind owners on the cadence; tell the security channel once a task is overdue."""
-        now = now or utcnow()
-        sent = 0
-        with self._store.transaction() as db:
-            for task in rows.tasks_due_for_reminder(db, now):
-                number = self._reminder_number(task)
-                incident = rows.get(db, task["incident_id"])
-                self._notifier.task_reminder(db, incident, task, number)
-                rows.update_task(db, task["id"],
-                                 next_reminder_at=self._next_reminder_after(task, number, now))
-                sent += 1
-            for task in rows.overdue_tasks(db, now):
-                incident = rows.get(db, task["incident_id"])
-                self._notifier.task_overdue(db, incident, task)
-                rows.update_task(db, task["id"], escalated_at=to_iso(now))
-                self._event(db, incident, None, "task_overdue",
-                            f"Task {task['id']} for <@{task['owner']}> is overdue.")
-                audit.record(db, "warden", "incident.task_overdue", _subject(incident["id"]),
-                             {"task": task["id"]})  # fmt: skip
-        return sent
-
-    def _reminder_number(self, task: dict) -> int:
-        """1 for the first reminder: the cadence steps up to this one, then repeats."""
-        cadence = self._policy.follow_up_cadence
-        since_created = from_iso(task["next_reminder_at"]) - from_iso(task["created_at"])
-        within = sum(1 for step in cadence if step <= since_created)
-        beyond = max(since_created - cadence[-1], timedelta(0)) // self._last_gap()
-        return max(within + beyond, 1)
-
-    def _next_reminder(self, task: dict, number: int) -> str | None:
-        cadence = self._policy.follow_up_cadence
-        if number < len(cadence):
-            return to_iso(from_iso(task["created_at"]) + cadence[number])
-        # Past the cadence, keep reminding at its last interval until done.
-        return to_iso(from_iso(task["next_reminder_at"]) + self._last_gap())
-
-    def _next_reminder_after(self, task: dict, number: int, now: datetime) -> str:
-        """The next reminder time after `now`: after a long stop, one reminder, not a
-        burst of the ones missed."""
-        upcoming = self._next_reminder(task, number)
-        while from_iso(upcoming) <= now:
-            number += 1
-            upcoming = self._next_reminder({**task, "next_reminder_at": upcoming}, number)
-        return upcoming
-
-    def _last_gap(self) -> timedelta:
-        cadence = self._policy.follow_up_cadence
-        return cadence[-1] - (cadence[-2] if len(cadence) > 1 else timedelta(0))
-
     # -- helpers ---------------------------------------------------------------
 
     def is_analyst(self, person: str) -> bool:
         return person in self._analysts()
 
-    def _require_analyst(self, actor: str) -> None:
+    def require_analyst(self, actor: str) -> None:
         if actor not in self._analysts():
             raise NotAllowed("Only the security analysts can act on incidents.")
 
-    def _unresolved(self, db: Database, incident_id: int) -> dict:
+    def unresolved(self, db: Database, incident_id: int) -> dict:
         incident = rows.get(db, incident_id)
         if incident["status"] == "resolved":
             raise Invalid(f"Incident {incident_id} is already resolved.")
@@ -477,11 +314,6 @@ class IncidentsWorkflow:
         event_id = rows.add_event(db, incident["id"], actor, action, detail)
         event = {"id": event_id, "actor": actor, "action": action, "detail": detail}
         self._notifier.event(db, incident, event)
-
-
-def plain(text: str) -> str:
-    """Text from a person or an alert, made inert for Slack's mrkdwn (see `bot.text`)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _title(text: str) -> str:

@@ -139,17 +139,17 @@ def test_acknowledgement_is_kept_from_the_first_take(incidents, store):
 def test_tasks_are_reminded_on_the_cadence_then_escalated_once(incidents, notes):
     start = datetime.now(UTC)
     incident = incidents.report(report())
-    task = incidents.add_task(incident["id"], "USAM", "rotate the key", "UALICE",
+    task = incidents.tasks.add(incident["id"], "USAM", "rotate the key", "UALICE",
                               start + timedelta(days=2))
 
     for days in (0.5, 1.1, 1.2, 2.5, 3.1, 5.1):
-        incidents.remind_tasks(start + timedelta(days=days))
+        incidents.tasks.remind(start + timedelta(days=days))
 
     numbers = [call[3] for call in notes.named("task_reminder")]
     assert numbers == [1, 2, 3]  # at 1d, 3d, then every 2d past the cadence
     assert len(notes.named("task_overdue")) == 1
-    incidents.finish_task(task["id"], "UALICE")
-    incidents.remind_tasks(start + timedelta(days=9))
+    incidents.tasks.finish(task["id"], "UALICE")
+    incidents.tasks.remind(start + timedelta(days=9))
     assert len(notes.named("task_reminder")) == 3
 
 
@@ -173,10 +173,10 @@ def test_enrichment_cut_off_by_a_stop_is_caught_up(incidents, store):
 def test_after_a_long_stop_a_task_gets_one_reminder_not_a_burst(incidents, notes):
     start = datetime.now(UTC)
     incident = incidents.report(report())
-    incidents.add_task(incident["id"], "USAM", "rotate the key", "UALICE",
+    incidents.tasks.add(incident["id"], "USAM", "rotate the key", "UALICE",
                        start + timedelta(days=60))
 
     for minutes in range(0, 60, 5):  # the 5-minute sweep, a month after the last reminder
-        incidents.remind_tasks(start + timedelta(days=30, minutes=minutes))
+        incidents.tasks.remind(start + timedelta(days=30, minutes=minutes))
 
     assert len(notes.named("task_reminder")) == 1
