@@ -113,3 +113,44 @@ def test_a_quarantine_cut_off_by_a_crash_can_still_be_restored(tmp_path):
         actions.restore(quarantine_id, "USAM")
 
         assert len(google.permissions(file_id)) == 3
+
+
+def test_two_presses_of_create_ticket_open_one_issue(tmp_path):
+    import threading
+    import time
+
+    from workflows.incident_tickets import TicketDesk
+
+    class SlowTickets:
+        """Takes its time, like GitHub under load; counts what it was asked to open."""
+
+        def __init__(self):
+            self.opened = []
+
+        def open_ticket(self, repo, title, body, labels=()):
+            time.sleep(0.2)
+            self.opened.append(title)
+            return type("Ticket", (), {"number": len(self.opened), "url": "https://t/1"})()
+
+    with Store(tmp_path / "w.db") as store:
+        rules = IncidentPolicy(["other"], timedelta(hours=1), 2, [timedelta(days=1)])
+        incidents = IncidentsWorkflow(store, Recorder(), rules, lambda: ["USAM"])
+        incident = incidents.report(Report("other", "odd", "UALICE", "command"))
+        tickets = SlowTickets()
+        desk = TicketDesk(store, incidents, tickets, "example/sec", None)
+        outcomes = []
+
+        def press():
+            try:
+                outcomes.append(desk.create_ticket(incident["id"], "USAM")["ticket_number"])
+            except Invalid as refusal:
+                outcomes.append(str(refusal))
+
+        presses = [threading.Thread(target=press) for _ in range(2)]
+        for thread in presses:
+            thread.start()
+        for thread in presses:
+            thread.join()
+
+        assert len(tickets.opened) == 1
+        assert sorted(map(str, outcomes)) == ["1", "Incident 1 already has ticket #1."]

@@ -180,3 +180,24 @@ def test_after_a_long_stop_a_task_gets_one_reminder_not_a_burst(incidents, notes
         incidents.tasks.remind(start + timedelta(days=30, minutes=minutes))
 
     assert len(notes.named("task_reminder")) == 1
+
+
+class DownProvider:
+    """An enricher whose provider answers with hostile error text."""
+
+    def online(self, indicator, fresh=False):
+        return {}, ["EvilIntel: <!channel> <https://evil.example|see the docs>"]
+
+
+def test_a_providers_error_text_is_inert_in_the_timeline(store, notes):
+    rules = IncidentPolicy(["other"], timedelta(hours=1), 2, [timedelta(days=1)])
+    incidents = IncidentsWorkflow(store, notes, rules, lambda: ANALYSTS, DownProvider())
+    incident = incidents.report(Report("other", "scan from 185.220.101.4", "UALICE", "command"))
+
+    incidents.enrich(incident["id"])
+
+    detail = rows.events(store.db, incident["id"])[-1]["detail"]
+    assert "&lt;!channel&gt; &lt;https://evil.example|see the docs&gt;" in detail
+    assert "<!channel>" not in detail and "<https://" not in detail
+    stored = rows.get(store.db, incident["id"])
+    assert stored["intel_notes"] == ["EvilIntel: <!channel> <https://evil.example|see the docs>"]
