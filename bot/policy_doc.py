@@ -134,9 +134,24 @@ def _incidents(policy: Policy) -> str:
         severities = _words(range(1, suricata.min_severity + 1), "or")
         lines.append(
             f"Suricata alerts in `{suricata.eve_path}` of severity {severities} "
-            "(1 is the most severe) open an incident by themselves."
+            "(1 is the most severe) open an incident by themselves; repeats between the "
+            f"same hosts within {_short(incidents.dedup_window)} count on one incident."
         )
+    lines += _incident_actions(incidents)
     return "\n".join(lines)
+
+
+def _incident_actions(incidents) -> list[str]:
+    lines = []
+    if incidents.ticket_repository:
+        lines.append(f"Tickets are GitHub issues in `{incidents.ticket_repository}`.")
+    blocking = incidents.block_ips
+    if blocking is not None:
+        until = f" for {_short(blocking.expiry)}" if blocking.expiry else " until lifted by hand"
+        lines.append(f"Analysts can block addresses in the WAF IP set "
+                     f"`{blocking.ip_set_name}`{until}.")  # fmt: skip
+    lines.append(f"A weekly digest is posted on {incidents.digest_day}.")
+    return lines
 
 
 def _turned_off(policy: Policy) -> str:

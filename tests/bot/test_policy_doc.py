@@ -35,6 +35,10 @@ def test_document_states_grant_limits_and_incidents() -> None:
     assert "- GitHub: at most 7d, as pull, triage or push." in document
     assert "- phishing email\n" in document
     assert "of severity 1 or 2 (1 is the most severe)" in document
+    assert "same hosts within 30m count on one incident" in document
+    assert "Tickets are GitHub issues in `example/security-incidents`." in document
+    assert "WAF IP set `warden-blocklist` for 30d." in document
+    assert "A weekly digest is posted on fri." in document
     assert "## Turned off" not in document
 
 
