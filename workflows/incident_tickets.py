@@ -67,7 +67,7 @@ class TicketDesk:
                 raise Invalid(f"Incident {incident_id} already has ticket "
                               f"#{incident['ticket_number']}.")  # fmt: skip
             events = rows.events(self._store.db, incident_id)
-            body = ticket_body(incident, rows.indicators(self._store.db, incident_id))
+            body = ticket_body(incident, rows.indicators(self._store.db, incident_id), events)
             try:
                 ticket = self._tickets.open_ticket(
                     self._repository, f"Incident {incident_id}: {incident['title']}", body,
@@ -157,7 +157,7 @@ class TicketDesk:
         return sorted(row[0] for row in found)
 
 
-def ticket_body(incident: dict, indicators: list[dict]) -> str:
+def ticket_body(incident: dict, indicators: list[dict], events: list[dict]) -> str:
     lines = [
         f"**Kind:** {incident['kind']} · **Severity:** {incident['severity']} · "
         f"**Source:** {incident['source']} · **Opened:** {incident['opened_at']}",
@@ -166,8 +166,18 @@ def ticket_body(incident: dict, indicators: list[dict]) -> str:
     if indicators:
         lines.append("**Indicators**")
         lines += [f"- {item['kind']} `{item['value']}`" for item in indicators]
+    lines += ["", "**Timeline so far**", fenced("\n".join(map(_event_line, events)))]
     lines.append("\nEvery later step is added here as a comment by Warden.")
     return "\n".join(lines)
+
+
+def _event_line(event: dict) -> str:
+    return f"{from_iso(event['at']):%Y-%m-%d %H:%M} UTC {event['action']}: {_unescaped(event)}"
+
+
+def _unescaped(event: dict) -> str:
+    """Details are Slack mrkdwn, escaped for Slack; GitHub gets the text itself."""
+    return event["detail"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def fenced(text: str) -> str:
@@ -179,7 +189,6 @@ def fenced(text: str) -> str:
 
 
 def ticket_comment(event: dict) -> str:
-    # Details are Slack mrkdwn escaped for Slack, and may quote people: undo
-    # Slack's escaping, then fence them so nothing renders or pings on GitHub.
-    text = event["detail"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return f"{from_iso(event['at']):%Y-%m-%d %H:%M} UTC, {event['action']}:\n{fenced(text)}"
+    # Details may quote people: fenced, nothing in them renders or pings on GitHub.
+    return f"{from_iso(event['at']):%Y-%m-%d %H:%M} UTC, {event['action']}:\n" + fenced(
+        _unescaped(event))

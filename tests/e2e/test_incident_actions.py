@@ -107,6 +107,7 @@ def test_enrich_block_ticket_page_and_resolve(running, slack, alice, sam, securi
     card = card_of(slack, security_channel, 1, "*Ticket*")
     issue = outside["github"].issues(TICKETS)[0]
     assert issue["title"].startswith("Incident 1: ssh brute force") and issue["state"] == "open"
+    assert "Timeline so far" in issue["body"] and "Enriched" in issue["body"]
 
     press(slack, sam, security_channel, f"incident_block_ip:1:{ATTACKER}")
     wait_thread(slack, security_channel, card, f"blocked `{ATTACKER}` at the firewall")
@@ -128,9 +129,10 @@ def test_enrich_block_ticket_page_and_resolve(running, slack, alice, sam, securi
         lambda: next((i for i in outside["github"].issues(TICKETS) if i["state"] == "closed"),
                      None), timeout=10, message="the ticket closed")  # fmt: skip
     assert issue["state_reason"] == "completed"
-    comments = " ".join(c["body"] for c in outside["github"].comments(TICKETS, 1))
+    bodies = [c["body"] for c in outside["github"].comments(TICKETS, 1)]
+    assert len(bodies) == len(set(bodies)), "each step is commented once"
     for step in ("blocked", "paged on-call", "resolved it as"):
-        assert step in comments
+        assert sum(step in body for body in bodies) == 1
 
 
 def test_quarantine_then_restore_a_drive_file(running, slack, alice, sam, security_channel,
