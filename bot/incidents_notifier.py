@@ -11,6 +11,7 @@ comes first.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from sqlite_utils import Database
 
@@ -19,8 +20,10 @@ from bot.text import escape, truncate
 from bot.views import section, target_button
 from state import incidents as rows
 from state import outbox
+from state.clock import utcnow
 
 CARD_HOOK = "incident-card"
+UPDATE_SPACING = timedelta(seconds=1)
 
 TIPS_BY_KIND = {
     "phishing email": [
@@ -67,7 +70,9 @@ class SlackIncidentNotifier:
                    "text": card.card_text(incident), "blocks": self._blocks(db, incident)}
         prefix = f"incident-update:{incident['id']}:"
         if not outbox.refresh_pending(db, prefix, payload):
-            outbox.enqueue(db, "chat.update", payload, prefix + secrets.token_hex(6))
+            # Held back a moment, so a burst of alerts folds into this one update.
+            outbox.enqueue(db, "chat.update", payload, prefix + secrets.token_hex(6),
+                           not_before=utcnow() + UPDATE_SPACING)
 
     def event(self, db: Database, incident: dict, event: dict) -> None:
         incident = rows.get(db, incident["id"])

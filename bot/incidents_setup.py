@@ -84,7 +84,7 @@ def incidents_workflow(settings: Settings, policy: Policy, store: Store, people:
         min_suricata_severity=section.suricata.min_severity,
         follow_up_cadence=list(section.follow_up_cadence),
     )  # fmt: skip
-    enricher = OnlineEnricher(intel_providers(settings, policy, store, stop))
+    enricher = OnlineEnricher(intel_providers(settings, policy, store, stop), stop)
     analysts = PeopleApprovers(people, store, policy).analysts
     return IncidentsWorkflow(store, notifier, rules, analysts, enricher)
 

@@ -112,10 +112,14 @@ def run(settings: Settings, policy: Policy) -> int:
         log.error("slack.refused_token", extra={"error": error.response.get("error")})
         exit_code = 2
     log.info("process.stopping")
+    stop.set()  # also on the refused-token path: every retry and wait ends now
+    deadline = time.monotonic() + settings.shutdown_grace_seconds
     if follower is not None:
         follower.stop(timeout=settings.shutdown_grace_seconds / 2)
-    warden.enrichment.shutdown(wait=False, cancel_futures=True)  # caught up after a start
-    _shutdown(settings, handler, executor, scheduler, sender)
+    _shutdown(deadline, handler, executor, scheduler, sender)
+    # After the listeners, which may still queue some; lookups cut short by the
+    # stop are not recorded, and the next start enriches those incidents.
+    warden.enrichment.shutdown(wait=False, cancel_futures=True)
     _audit_process(store, "process.stopped", settings, policy_hash)
     store.close()
     log.info("process.stopped")
@@ -197,7 +201,7 @@ def digest(warden: Warden) -> None:
 
 def follow_up(warden: Warden) -> None:
     warden.incidents.tasks.remind()
-    warden.incidents.enrich_missed()
+    warden.incidents.enrich_missed(warden.enrichment.submit, warden.sender.wake)
     warden.sender.wake()
 
 
@@ -311,8 +315,7 @@ def _until_stopped(stop: threading.Event, event: str, call) -> bool:
     return not stop.is_set()
 
 
-def _shutdown(settings: Settings, handler, executor, scheduler, sender) -> None:
-    deadline = time.monotonic() + settings.shutdown_grace_seconds
+def _shutdown(deadline: float, handler, executor, scheduler, sender) -> None:
     if handler is not None:
         _close_socket(handler)
     executor.shutdown(wait=True, cancel_futures=False)

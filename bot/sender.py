@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL_SECONDS = 1.0
 DRAIN_PAGE = 50
+REFRESH_SPACING = timedelta(seconds=2)
 
 # Called in the transaction that marks a message sent, with its dedup_key and
 # the channel and ts Slack gave it.
@@ -115,6 +116,10 @@ class OutboxSender:
         sent = _useful_fields(response.data)
         with self._store.transaction() as db:
             if outbox.refreshed_since(db, item):
+                # Rendered again while on the wire: the newer render goes out after a
+                # pause, so a message changing twice a second is not updated twice a
+                # second (Slack allows chat.update about once a second).
+                outbox.defer(db, item.id, utcnow() + REFRESH_SPACING)
                 return True
             outbox.mark_sent(db, item.id, sent)
             self._run_hook(db, item, sent)
@@ -153,8 +158,10 @@ class OutboxSender:
         try:
             hook(db, item.dedup_key, sent)
         except Exception:
-            db.execute("ROLLBACK TO on_sent")
             log.exception("outbox.hook_failed", extra={"outbox_id": item.id})
+            if not db.conn.in_transaction:
+                raise  # the error ended the transaction (disk full, I/O): nothing to keep
+            db.execute("ROLLBACK TO on_sent")
         db.execute("RELEASE on_sent")
 
     def _postpone(

@@ -21,11 +21,14 @@ from bot.context import Warden
 from handlers.errors import handle_error
 
 
-def after_ack(warden: Warden, body: dict, client: WebClient, work: Callable[[], object]) -> None:
+def after_ack(warden: Warden, body: dict, client: WebClient, work: Callable[[], object],
+              pool=None) -> None:  # fmt: skip
+    """Run `work` on the background pool (or `pool`, for slow outside calls)."""
+
     def run() -> None:
         try:
             work()
         except Exception as error:
             handle_error(error, body, client, None)
 
-    warden.background.submit(run)
+    (pool or warden.background).submit(run)

@@ -57,15 +57,16 @@ def _register_buttons(app: App, steps: Steps) -> None:
     """Take, Enrich again and Thank reporter act at once."""
     incidents = steps.incidents
 
-    def on(kind: str, do) -> None:
+    def on(kind: str, do, pool=None) -> None:
         @app.action(pattern(kind))
         def pressed(ack: Ack, body: dict, client: WebClient) -> None:
             ack()
             user, incident_id = body["user"]["id"], target(body)
-            steps.run(body, client, lambda: do(incident_id, user), incident_id)
+            steps.run(body, client, lambda: do(incident_id, user), incident_id, pool)
 
     on(ui.TAKE, incidents.take)
-    on(ui.ENRICH, incidents.enrich)
+    # Fresh lookups can wait minutes on a provider: not on the pool clicks share.
+    on(ui.ENRICH, incidents.enrich, steps.warden.enrichment)
     on(ui.THANK, incidents.thank)
 
 

@@ -38,7 +38,8 @@ class Steps:
         self.incidents = warden.incidents
         self.actions = warden.incident_actions
 
-    def run(self, body: dict, client: WebClient, work, incident_id: int | None = None) -> None:
+    def run(self, body: dict, client: WebClient, work, incident_id: int | None = None,
+            pool=None) -> None:  # fmt: skip
         def step() -> None:
             result = translated(work)
             self.warden.sender.wake()
@@ -47,7 +48,7 @@ class Steps:
             if self.actions is not None and changed is not None:
                 self.actions.after_step(changed)
 
-        after_ack(self.warden, body, client, step)
+        after_ack(self.warden, body, client, step, pool)
 
     def enrich_soon(self, incident_id: int) -> None:
         """After the incident is safe: a failure here is the card's note, not the reporter's."""

@@ -76,11 +76,15 @@ def unresolved(db: Database, limit: int = 50) -> list[dict[str, Any]]:
     ))  # fmt: skip
 
 
-def not_enriched(db: Database, since: datetime, before: datetime) -> list[int]:
+def needing_enrichment(db: Database, since: datetime, before: datetime,
+                       retry_before: datetime) -> list[int]:  # fmt: skip
+    """Unresolved incidents opened since `since` never enriched (opened before `before`),
+    or whose last try had a provider fail (before `retry_before`)."""
     rows = db.execute(
-        """SELECT id FROM incidents WHERE enriched_at IS NULL AND status != 'resolved'
-           AND opened_at >= ? AND opened_at <= ? ORDER BY id""",
-        [to_iso(since), to_iso(before)],
+        """SELECT id FROM incidents WHERE status != 'resolved' AND opened_at >= ?
+           AND ((enriched_at IS NULL AND opened_at <= ?)
+                OR (intel_notes != '[]' AND enriched_at <= ?)) ORDER BY id""",
+        [to_iso(since), to_iso(before), to_iso(retry_before)],
     )
     return [row[0] for row in rows]
 
@@ -215,6 +219,7 @@ def insert(db: Database, table: str, **columns: Any) -> int:
     for key in _JSON_COLUMNS & columns.keys():
         columns[key] = json.dumps(columns[key])
     columns.setdefault("created_at", to_iso(utcnow()))
+    columns.setdefault("status_at", columns["created_at"])
     names = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
     return db.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})",
@@ -226,6 +231,8 @@ def move(db: Database, table: str, row_id: int, expected: str, **columns: Any) -
     assert table in ("ip_blocks", "quarantines")
     for key in _JSON_COLUMNS & columns.keys():
         columns[key] = json.dumps(columns[key])
+    if "status" in columns:
+        columns.setdefault("status_at", to_iso(utcnow()))
     assignments = ", ".join(f"{name} = ?" for name in columns)
     cursor = db.execute(
         f"UPDATE {table} SET {assignments} WHERE id = ? AND status = ?",

@@ -416,6 +416,7 @@ def _incidents(db: Database) -> None:
             ticket_number INTEGER,
             ticket_url TEXT,
             ticket_closed_at TEXT,
+            page_requested_at TEXT,
             paged_at TEXT,
             page_resolved_at TEXT,
             thanked_at TEXT,
@@ -476,6 +477,7 @@ def _incidents(db: Database) -> None:
                 'blocking', 'blocked', 'lifting', 'lifted', 'failed')),
             blocked_by TEXT NOT NULL,
             created_at TEXT NOT NULL,
+            status_at TEXT NOT NULL,
             blocked_at TEXT,
             expires_at TEXT,
             lifted_at TEXT,
@@ -495,6 +497,7 @@ def _incidents(db: Database) -> None:
             removed TEXT NOT NULL DEFAULT '[]',
             quarantined_by TEXT NOT NULL,
             created_at TEXT NOT NULL,
+            status_at TEXT NOT NULL,
             restored_by TEXT,
             restored_at TEXT,
             outcome TEXT

@@ -41,11 +41,14 @@ def enqueue(
     method: str,
     payload: dict[str, Any],
     dedup_key: str | None = None,
+    not_before: datetime | None = None,
 ) -> int | None:
-    """Queue a Slack call; return its id, or None if `dedup_key` was queued before."""
+    """Queue a Slack call; return its id, or None if `dedup_key` was queued before.
+    `not_before` holds it back (to space out repeated updates of one message)."""
     if not _METHOD.fullmatch(method):
         raise ValueError(f"{method!r} is not a Slack Web API method like chat.postMessage")
     now = to_iso(utcnow())
+    due = to_iso(not_before) if not_before else now
 
     # Raw SQL rather than insert(ignore=True): INSERT OR IGNORE would also
     # swallow NOT NULL and CHECK failures; this ignores dedup_key clashes only.
@@ -53,7 +56,7 @@ def enqueue(
         """INSERT INTO outbox (created_at, method, payload, dedup_key, next_attempt_at)
         VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (dedup_key) DO NOTHING""",
-        [now, method, json.dumps(payload, ensure_ascii=False), dedup_key, now],
+        [now, method, json.dumps(payload, ensure_ascii=False), dedup_key, due],
     )
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -98,8 +101,8 @@ def refresh_pending(db: Database, key_prefix: str, payload: dict[str, Any]) -> b
     (a card re-rendered on every alert), so a burst queues one update, not hundreds."""
     cursor = db.execute(
         """UPDATE outbox SET payload = ? WHERE id = (
-               SELECT id FROM outbox WHERE status = ? AND dedup_key LIKE ? ESCAPE '\\'
-               ORDER BY id DESC LIMIT 1)""",
+               SELECT id FROM outbox WHERE status = ? AND method = 'chat.update'
+               AND dedup_key LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT 1)""",
         [json.dumps(payload, ensure_ascii=False), PENDING, _like_prefix(key_prefix)],
     )
     return cursor.rowcount == 1
@@ -107,9 +110,15 @@ def refresh_pending(db: Database, key_prefix: str, payload: dict[str, Any]) -> b
 
 def refreshed_since(db: Database, item: OutboxItem) -> bool:
     """Whether `refresh_pending` gave this item a newer payload while it was being sent:
-    then it stays pending, and the newer payload goes out next."""
+    then it stays pending (see `defer`), and the newer payload goes out next. Such an
+    update may be overtaken by later messages; only the latest render matters."""
     row = db.execute("SELECT payload FROM outbox WHERE id = ?", [item.id]).fetchone()
     return row is not None and json.loads(row[0]) != item.payload
+
+
+def defer(db: Database, item_id: int, until: datetime) -> None:
+    db.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = ?",
+               [to_iso(until), item_id, PENDING])  # fmt: skip
 
 
 def _like_prefix(prefix: str) -> str:

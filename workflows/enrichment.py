@@ -9,6 +9,7 @@ and would tell it about our network.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -20,9 +21,14 @@ from workflows.indicators import Indicator, is_public
 log = logging.getLogger(__name__)
 
 
+class Stopped(Exception):
+    """The process is stopping: answers cut short are not recorded as the providers'."""
+
+
 class OnlineEnricher:
-    def __init__(self, providers: list[Provider]) -> None:
+    def __init__(self, providers: list[Provider], stop: threading.Event | None = None) -> None:
         self._providers = providers
+        self._stop = stop or threading.Event()
 
     def online(self, indicator: Indicator, fresh: bool = False) -> tuple[dict, list[str]]:
         """Every provider's verdict; `fresh` (Enrich again) skips cached answers."""
@@ -41,6 +47,8 @@ class OnlineEnricher:
             except Exception:  # a provider's bug must not cost the incident its card
                 log.exception("intel.lookup_failed", extra={"provider": provider.name})
                 failed.append(f"{provider.name}: unexpected error (see the log)")
+        if self._stop.is_set():
+            raise Stopped("stopping: enrichment is left for the next start")
         if not verdicts:
             return {}, failed
         flagged = any(verdict.get("malicious") for verdict in verdicts)

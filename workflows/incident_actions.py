@@ -81,8 +81,10 @@ class IncidentActions:
         expiry = self._effects.block_expiry
         with self._store.transaction() as db:
             self._require_public_indicator(db, incident_id, address)
-            live = rows.rows(db, "ip_blocks", "address = ? AND status IN ('blocking', 'blocked')",
-                             [address])  # fmt: skip
+            live = rows.rows(db, "ip_blocks", "address = ? AND status IN ('blocking', "
+                             "'blocked', 'lifting')", [address])  # fmt: skip
+            if live and live[0]["status"] == "lifting":
+                raise Invalid(f"The block on {address} is being lifted; try again in a minute.")
             if live:
                 raise Invalid(f"{address} is already blocked (incident {live[0]['incident_id']}).")
             block_id = rows.insert(
@@ -97,8 +99,9 @@ class IncidentActions:
         until = f" until {utcnow() + expiry:%a %d %b}" if expiry else ""
         with self._store.transaction() as db:
             outcome = "added to the block list" if added else "was already in the block list"
-            rows.move(db, "ip_blocks", block_id, "blocking", status="blocked",
-                      blocked_at=to_iso(utcnow()), outcome=outcome)  # fmt: skip
+            if not rows.move(db, "ip_blocks", block_id, "blocking", status="blocked",
+                             blocked_at=to_iso(utcnow()), outcome=outcome):  # fmt: skip
+                return rows.get(db, incident_id)  # the sweep settled it meanwhile
             return self._incidents.note_in(
                 db, incident_id, actor, "ip_blocked",
                 f"<@{actor}> blocked `{address}` at the firewall{until}.",
@@ -123,8 +126,9 @@ class IncidentActions:
             log.exception("incident.unblock_failed", extra={"block": block["id"]})
             return  # still `lifting`: the next sweep tries again
         with self._store.transaction() as db:
-            rows.move(db, "ip_blocks", block["id"], "lifting", status="lifted",
-                      lifted_at=to_iso(utcnow()))  # fmt: skip
+            if not rows.move(db, "ip_blocks", block["id"], "lifting", status="lifted",
+                             lifted_at=to_iso(utcnow())):  # fmt: skip
+                return  # another sweep lifted it first
             self._incidents.note_in(
                 db, block["incident_id"], None, "ip_unblocked",
                 f"The block on `{block['address']}` expired and was lifted.",
@@ -160,8 +164,10 @@ class IncidentActions:
                          "Quarantine failed part-way; Restore sharing puts back what was "
                          "removed", keep_status="quarantined")  # fmt: skip
         with self._store.transaction() as db:
-            rows.move(db, "quarantines", quarantine_id, "quarantining", status="quarantined",
-                      outcome=f"removed {len(to_remove)} permission(s)")  # fmt: skip
+            if not rows.move(db, "quarantines", quarantine_id, "quarantining",
+                             status="quarantined",
+                             outcome=f"removed {len(to_remove)} permission(s)"):  # fmt: skip
+                return rows.get(db, incident_id)  # the sweep settled it meanwhile
             return self._incidents.note_in(
                 db, incident_id, actor, "file_quarantined",
                 f"<@{actor}> quarantined *{plain(name or file_id)}*: removed "
@@ -192,8 +198,10 @@ class IncidentActions:
                          error, "Restoring the sharing failed; try again",
                          keep_status="quarantined")  # fmt: skip
         with self._store.transaction() as db:
-            rows.move(db, "quarantines", quarantine["id"], "restoring", status="restored",
-                      restored_by=actor or "warden", restored_at=to_iso(utcnow()))
+            if not rows.move(db, "quarantines", quarantine["id"], "restoring",
+                             status="restored", restored_by=actor or "warden",
+                             restored_at=to_iso(utcnow())):  # fmt: skip
+                return rows.get(db, incident_id)  # finished by another pass meanwhile
             name = plain(quarantine["file_name"] or file_id)
             who = f"<@{actor}>" if actor else "Warden"
             return self._incidents.note_in(
@@ -250,6 +258,10 @@ class IncidentActions:
             self._settle_blocks(now)
         if self._effects.drive is not None:
             self._settle_quarantines(now)
+        try:
+            self.desk.send_requested_pages(to_iso(now - SETTLE_AFTER))
+        except Exception:
+            log.exception("incident.page_settle_failed")
         for incident_id in self.desk.behind():
             self.after_step(incident_id)
 
@@ -257,7 +269,7 @@ class IncidentActions:
         """Rows left mid-call long enough ago that no call is still running."""
         marks = ", ".join("?" for _ in statuses)
         return rows.rows(self._store.db, table,
-                         f"status IN ({marks}) AND created_at <= ?",
+                         f"status IN ({marks}) AND status_at <= ?",
                          [*statuses, to_iso(now - SETTLE_AFTER)])  # fmt: skip
 
     def _settle_blocks(self, now: datetime) -> None:
@@ -274,8 +286,10 @@ class IncidentActions:
                               outcome=str(error)[:500])  # fmt: skip
                 continue
             with self._store.transaction() as db:
-                rows.move(db, "ip_blocks", block["id"], "blocking", status="blocked",
-                          blocked_at=to_iso(utcnow()), outcome="settled after a restart")
+                if not rows.move(db, "ip_blocks", block["id"], "blocking", status="blocked",
+                                 blocked_at=to_iso(utcnow()),
+                                 outcome="settled after a restart"):  # fmt: skip
+                    continue
                 self._incidents.note_in(
                     db, block["incident_id"], None, "ip_blocked",
                     f"A block on `{block['address']}` cut off by a restart was finished.",

@@ -4,9 +4,9 @@ with the timeline.
 Neither service has an idempotency key we can lean on for a new ticket, so
 one lock serializes creating, commenting and closing: a double click opens
 one issue and a sweep racing a click posts each step once. A page is
-recorded before it is sent: PagerDuty folds a repeated trigger with the same
-dedup key into the one alert, so the only cost of a crash in between is a
-resolve for a page that never went out, which PagerDuty drops.
+requested in the store before it is sent and marked paged after: a request
+a crash left unsent is sent again by the sweep, which is safe because
+PagerDuty folds a repeated trigger with the same dedup key into one alert.
 """
 
 from __future__ import annotations
@@ -78,13 +78,15 @@ class TicketDesk:
             with self._store.transaction() as db:
                 rows.update(db, incident_id, ticket_repo=self._repository,
                             ticket_number=ticket.number, ticket_url=ticket.url)  # fmt: skip
-                for event in events:  # already told in the ticket's body
-                    rows.set_ticket_comment(db, event["id"], 0)
-                return self._incidents.note_in(
+                incident = self._incidents.note_in(
                     db, incident_id, actor, "ticket_created",
                     f"<@{actor}> opened ticket <{ticket.url}|#{ticket.number}>.",
                     {"repository": self._repository, "number": ticket.number},
                 )  # fmt: skip
+                # The body told the timeline so far; the ticket needs no note of itself.
+                for event in rows.events_without_ticket_comment(db, incident_id, 0):
+                    rows.set_ticket_comment(db, event["id"], 0)
+                return incident
 
     def sync_ticket(self, incident_id: int) -> int:
         """Comment every step not yet in the ticket; close it once resolved."""
@@ -114,24 +116,47 @@ class TicketDesk:
             incident = rows.get(db, incident_id)
             if incident["status"] == "resolved":
                 raise Invalid(f"Incident {incident_id} is resolved; there is nobody to wake.")
-            if incident["paged_at"]:
+            if incident["paged_at"] or incident["page_requested_at"]:
                 raise Invalid(f"On-call was already paged for incident {incident_id}.")
-            rows.update(db, incident_id, paged_at=to_iso(utcnow()))
+            rows.update(db, incident_id, page_requested_at=to_iso(utcnow()))
         try:
-            self._pager.trigger(
-                page_key(incident_id), f"Incident {incident_id}: {incident['title']}",
-                severity=PAGER_SEVERITY[incident["severity"]], source="warden",
-                custom_details={"kind": incident["kind"], "paged_by": actor,
-                                "description": incident["description"][:1000]},
-                links=[{"href": incident["ticket_url"], "text": "Ticket"}]
-                if incident["ticket_url"] else None,
-            )  # fmt: skip
+            self._trigger(incident, actor)
         except Exception as error:
             with self._store.transaction() as db:
-                rows.update(db, incident_id, paged_at=None)
+                rows.update(db, incident_id, page_requested_at=None)
             raise ActionFailed(f"PagerDuty did not take the page: {error}") from error
-        return self._incidents.note(incident_id, actor, "paged", f"<@{actor}> paged on-call.",
-                                    {"dedup_key": page_key(incident_id)})
+        with self._store.transaction() as db:
+            rows.update(db, incident_id, paged_at=to_iso(utcnow()))
+            return self._incidents.note_in(db, incident_id, actor, "paged",
+                                           f"<@{actor}> paged on-call.",
+                                           {"dedup_key": page_key(incident_id)})  # fmt: skip
+
+    def _trigger(self, incident: dict, actor: str | None) -> None:
+        self._pager.trigger(
+            page_key(incident["id"]), f"Incident {incident['id']}: {incident['title']}",
+            severity=PAGER_SEVERITY[incident["severity"]], source="warden",
+            custom_details={"kind": incident["kind"], "paged_by": actor or "warden",
+                            "description": incident["description"][:1000]},
+            links=[{"href": incident["ticket_url"], "text": "Ticket"}]
+            if incident["ticket_url"] else None,
+        )  # fmt: skip
+
+    def send_requested_pages(self, older_than: str) -> int:
+        """Pages a stop cut off between their request and PagerDuty's answer."""
+        if self._pager is None:
+            return 0
+        cut_off = self._store.db.execute(
+            """SELECT id FROM incidents WHERE page_requested_at <= ? AND paged_at IS NULL
+               AND status != 'resolved'""", [older_than]).fetchall()  # fmt: skip
+        for (incident_id,) in cut_off:
+            self._trigger(rows.get(self._store.db, incident_id), None)
+            with self._store.transaction() as db:
+                rows.update(db, incident_id, paged_at=to_iso(utcnow()))
+                self._incidents.note_in(db, incident_id, None, "paged",
+                                        "On-call was paged (the request was cut off by a "
+                                        "restart and sent again).",
+                                        {"dedup_key": page_key(incident_id)})  # fmt: skip
+        return len(cut_off)
 
     def resolve_page(self, incident_id: int) -> bool:
         incident = rows.get(self._store.db, incident_id)

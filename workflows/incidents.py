@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from state import Store, audit, cursors
 from state import incidents as rows
 from state.clock import from_iso, to_iso, utcnow
+from workflows.enrichment import Stopped
 from workflows.incident_model import (
     Alert,
     Enricher,
@@ -45,6 +46,7 @@ CATEGORIES = {
     "benign": "benign",
 }
 ROTATION_CURSOR = "incidents.rotation"
+ENRICH_RETRY = timedelta(minutes=30)
 TITLE_LENGTH = 150
 
 
@@ -188,27 +190,35 @@ class IncidentsWorkflow:
             if incident_id in self._queued:
                 return
             self._queued.add(incident_id)
-        submit(self._enrich_queued, incident_id, then)
+        try:
+            submit(self._enrich_queued, incident_id, then)
+        except RuntimeError:  # the pool is shut: stopping; the next start catches up
+            with self._queued_lock:
+                self._queued.discard(incident_id)
+            log.info("incident.enrich_deferred", extra={"incident": incident_id})
 
     def _enrich_queued(self, incident_id: int, then: Callable) -> None:
         try:
             self.enrich(incident_id)
             then()
+        except Stopped:
+            log.info("incident.enrich_deferred", extra={"incident": incident_id})
         except Exception:  # the card says what is missing; the next sweep tries again
             log.exception("incident.enrich_failed", extra={"incident": incident_id})
         finally:
             with self._queued_lock:
                 self._queued.discard(incident_id)
 
-    def enrich_missed(self, older_than: timedelta = timedelta(minutes=1)) -> int:
-        """Enrich incidents a stop cut off before their online enrichment ran."""
-        since = utcnow() - timedelta(days=1)  # older ones are past helping
-        before = utcnow() - older_than
-        with self._queued_lock:
-            queued = set(self._queued)
-        missed = [i for i in rows.not_enriched(self._store.db, since, before) if i not in queued]
+    def enrich_missed(self, submit: Callable, then: Callable = lambda: None,
+                      older_than: timedelta = timedelta(minutes=1)) -> int:  # fmt: skip
+        """Queue enrichment for incidents a stop cut off before it ran, and again (every
+        half hour, for a day) for those a provider failed."""
+        now = utcnow()
+        since = now - timedelta(days=1)  # older ones are past helping
+        missed = rows.needing_enrichment(self._store.db, since, now - older_than,
+                                         now - ENRICH_RETRY)  # fmt: skip
         for incident_id in missed:
-            self.enrich(incident_id)
+            self.enrich_soon(incident_id, submit, then)
         return len(missed)
 
     # -- analysts' steps -------------------------------------------------------

@@ -91,7 +91,8 @@ def test_a_recorded_log_opens_one_incident_per_signature_and_hosts(
     texts = [all_text(card) for card in wait_cards(slack, security_channel, 4)]
     assert sum("ET POLICY curl User-Agent Outbound" in text for text in texts) == 2
     assert any("GPL ATTACK_RESPONSE id check returned root" in text for text in texts)
-    slack.wait_for(lambda: "ids.malformed_lines" in process.logs(), message="malformed counted")
+    slack.wait_for(lambda: "ids.malformed_lines" in process.logs(), timeout=15,
+                   message="malformed counted")
 
 
 def test_a_burst_of_a_thousand_alerts_is_one_incident(start, slack, eve, security_channel):
@@ -127,5 +128,5 @@ def test_rotation_and_restart_lose_and_repeat_nothing(start, slack, eve, securit
     assert sum("203.0.113.77" in text for text in signatures) == 1
     # Nothing was read twice: a repeat would have counted on its incident.
     slack.wait_for(lambda: "203.0.113.77" in str(cards(slack, security_channel)),
-                   message="the card after the restart")  # fmt: skip
+                   timeout=15, message="the card after the restart")  # fmt: skip
     assert all("*Alerts*\n1 " in all_text(card) for card in cards(slack, security_channel))

@@ -1,6 +1,7 @@
 """The card's actions on outside systems, end to end: the real process against the
 Slack, Google, GitHub, PagerDuty and intel emulators and moto's WAFv2."""
 
+import json
 import os
 import time
 
@@ -15,7 +16,7 @@ from tests.e2e.harness import (
     google_env,
     policy_text,
 )
-from tests.e2e.test_incidents import card_of, dm_containing, wait_thread
+from tests.e2e.test_incidents import card_of, dm_containing, form_of, wait_thread
 from tests.emulators.aws import FAKE_KEY_ID, FAKE_SECRET, REGION, MotoServer
 from tests.emulators.github import GitHubEmulator
 from tests.emulators.google import GoogleEmulator
@@ -80,7 +81,13 @@ incidents:
 
 
 def press(slack, sam: Person, channel: str, prefix: str, containing: str = "") -> dict:
-    card = card_of(slack, channel, 1, containing)
+    """Click the card's button once the card (updated in place) shows it."""
+
+    def card_with_button():
+        card = card_of(slack, channel, 1, containing)
+        return card if f'"action_id": "{prefix}' in json.dumps(card["blocks"]) else None
+
+    card = slack.wait_for(card_with_button, timeout=20, message=f"a {prefix} button")
     slack.click_button(sam.user_id, channel, card["ts"], button(card, prefix))
     return card
 
@@ -119,7 +126,7 @@ def test_enrich_block_ticket_page_and_resolve(running, slack, alice, sam, securi
     assert alert is not None and alert.status == "triggered"
 
     press(slack, sam, security_channel, "incident_resolve:")
-    slack.wait_for(lambda: slack.top_view(sam.user_id), message="the resolve form")
+    form_of(slack, sam, "the resolve form")
     slack.submit_view(sam.user_id, {"category": {"value": "true_positive"},
                                     "resolution": {"value": "Blocked; keys rotated."}})
     assert "true positive" in all_text(dm_containing(slack, alice, "is resolved"))

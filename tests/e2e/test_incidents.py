@@ -31,7 +31,16 @@ def card_of(slack, channel: str, incident_id: int, containing: str = "") -> dict
                 return message
         return None
 
-    return slack.wait_for(find, timeout=10, message=f"card of incident {incident_id}")
+    return slack.wait_for(find, timeout=20, message=f"card of incident {incident_id}")
+
+
+def form_of(slack, person: Person, what: str) -> dict:
+    return slack.wait_for(lambda: slack.top_view(person.user_id), timeout=10, message=what)
+
+
+def form_errors(slack, person: Person) -> dict:
+    return slack.wait_for(lambda: slack.view_errors(person.user_id), timeout=10,
+                          message="form errors")  # fmt: skip
 
 
 def thread_text(slack, channel: str, card: dict) -> str:
@@ -40,14 +49,14 @@ def thread_text(slack, channel: str, card: dict) -> str:
 
 def wait_thread(slack, channel: str, card: dict, words: str) -> str:
     return slack.wait_for(lambda: words in thread_text(slack, channel, card)
-                          and thread_text(slack, channel, card), timeout=10,
+                          and thread_text(slack, channel, card), timeout=20,
                           message=f"{words!r} in the incident's thread")  # fmt: skip
 
 
 def dm_containing(slack, person: Person, words: str) -> dict:
     return slack.wait_for(
         lambda: next((m for m in person.dms() if words in all_text(m)), None),
-        timeout=10, message=f"a DM to {person.user_id} with {words!r}",
+        timeout=20, message=f"a DM to {person.user_id} with {words!r}",
     )  # fmt: skip
 
 
@@ -73,7 +82,7 @@ def test_report_by_command_posts_a_card_assigns_and_confirms(
 
 def test_report_by_modal_with_a_disguised_link(running, slack, alice, security_channel):
     alice.runs("/securityalert")
-    slack.wait_for(lambda: slack.top_view(alice.user_id), message="the report form")
+    form_of(slack, alice, "the report form")
 
     slack.submit_view(alice.user_id, {
         "kind": {"value": "suspicious file"},
@@ -95,7 +104,7 @@ def test_report_a_message_with_the_shortcut(running, slack, alice, bob, security
     ts = bob.slack.say(bob.user_id, general, "Hi! Please pay invoice 7 at payments-example.biz")
 
     slack.message_shortcut(alice.user_id, "report_to_security", general, ts)
-    form = slack.wait_for(lambda: slack.top_view(alice.user_id), message="the prefilled form")
+    form = form_of(slack, alice, "the prefilled form")
     assert "payments-example.biz" in str(form["blocks"])
     slack.submit_view(alice.user_id, {"kind": {"value": "phishing email"}})
 
@@ -115,7 +124,7 @@ def test_take_add_task_resolve_and_thank(running, slack, alice, sam, security_ch
 
     slack.click_button(sam.user_id, security_channel, card["ts"],
                        button(card, "incident_add_task:"))  # fmt: skip
-    slack.wait_for(lambda: slack.top_view(sam.user_id), message="the task form")
+    form_of(slack, sam, "the task form")
     due = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d")
     slack.submit_view(sam.user_id, {"task_text": {"value": "Reset alice's MFA <!here>"},
                                     "task_owner": {"value": alice.user_id},
@@ -134,7 +143,7 @@ def test_take_add_task_resolve_and_thank(running, slack, alice, sam, security_ch
     card = card_of(slack, security_channel, 1)
     slack.click_button(sam.user_id, security_channel, card["ts"],
                        button(card, "incident_resolve:"))  # fmt: skip
-    slack.wait_for(lambda: slack.top_view(sam.user_id), message="the resolve form")
+    form_of(slack, sam, "the resolve form")
     slack.submit_view(sam.user_id, {"category": {"value": "true_positive"},
                                     "resolution": {"value": "Vishing; MFA reset, staff told."}})
     outcome = dm_containing(slack, alice, "is resolved")
@@ -167,10 +176,10 @@ def test_someone_not_an_analyst_cannot_press_card_buttons(
 
 def test_an_empty_report_says_what_is_expected(running, slack, alice):
     alice.runs("/securityalert")
-    slack.wait_for(lambda: slack.top_view(alice.user_id), message="the report form")
+    form_of(slack, alice, "the report form")
     slack.submit_view(alice.user_id, {"kind": {"value": "other"},
                                       "description": {"value": "   "}})  # fmt: skip
-    errors = slack.wait_for(lambda: slack.view_errors(alice.user_id), message="form errors")
+    errors = form_errors(slack, alice)
     assert errors == {"description": "Say what happened."}
 
 
@@ -224,7 +233,7 @@ def test_a_message_in_a_private_channel_without_the_bot_is_reported_without_its_
     ts = slack.say(bob.user_id, secret, "wire the money to this new account today")
 
     slack.message_shortcut(alice.user_id, "report_to_security", secret, ts)
-    slack.wait_for(lambda: slack.top_view(alice.user_id), message="the prefilled form")
+    form_of(slack, alice, "the prefilled form")
     slack.submit_view(alice.user_id, {"kind": {"value": "phishing email"}})
 
     text = all_text(card_of(slack, security_channel, 1))
@@ -257,9 +266,9 @@ def test_rotation_and_reassign_between_two_analysts(two_analysts, slack, alice, 
 
     slack.click_button(sam.user_id, security_channel, first["ts"],
                        button(first, "incident_reassign:"))  # fmt: skip
-    slack.wait_for(lambda: slack.top_view(sam.user_id), message="the reassign form")
+    form_of(slack, sam, "the reassign form")
     slack.submit_view(sam.user_id, {"assignee": {"value": bob.user_id}})
-    errors = slack.wait_for(lambda: slack.view_errors(sam.user_id), message="form errors")
+    errors = form_errors(slack, sam)
     assert errors == {"assignee": "Choose one of the security analysts."}
 
     slack.submit_view(sam.user_id, {"assignee": {"value": tom.user_id}})

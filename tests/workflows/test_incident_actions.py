@@ -154,3 +154,28 @@ def test_two_presses_of_create_ticket_open_one_issue(tmp_path):
 
         assert len(tickets.opened) == 1
         assert sorted(map(str, outcomes)) == ["1", "Incident 1 already has ticket #1."]
+
+
+def test_a_page_cut_off_between_request_and_send_goes_out_with_the_sweep(tmp_path):
+    from integrations.pagerduty import PagerDuty
+    from tests.emulators.pagerduty import PagerDutyEmulator
+
+    with PagerDutyEmulator() as pagerduty, Store(tmp_path / "w.db") as store:
+        routing_key = pagerduty.add_service("on-call")
+        rules = IncidentPolicy(["other"], timedelta(hours=1), 2, [timedelta(days=1)])
+        incidents = IncidentsWorkflow(store, Recorder(), rules, lambda: ["USAM"])
+        actions = IncidentActions(store, incidents, Effects(
+            pager=PagerDuty(routing_key, pagerduty.events_url)))
+        incident = incidents.report(Report("other", "ransom note on a laptop", "UALICE",
+                                           "command"))  # fmt: skip
+        with store.transaction() as db:  # the crash: requested, never sent
+            rows.update(db, incident["id"], page_requested_at="2026-01-01T00:00:00+00:00")
+
+        with pytest.raises(Invalid, match="already paged"):
+            actions.page(incident["id"], "USAM")
+        actions.sweep()
+
+        assert pagerduty.alert(routing_key, "warden-incident-1").status == "triggered"
+        assert rows.get(store.db, incident["id"])["paged_at"] is not None
+        actions.sweep()
+        assert len(pagerduty.alerts(routing_key)) == 1
