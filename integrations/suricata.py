@@ -16,13 +16,15 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 1024 * 1024
+ROTATED_QUIET_SECONDS = 10.0
 HEAD_BYTES = 4096
 
 
@@ -59,13 +61,24 @@ class Batch:
     position: Position
 
 
+@dataclass
+class _Rotated:
+    """The file a rotation moved away, still read while Suricata may write to it."""
+
+    inode: int
+    offset: int
+    quiet_since: float
+
+
 class EveTail:
     def __init__(self, path: str | Path, position: Position | None = None) -> None:
         self.path = Path(path)
         self.position = position
+        self._rotated: _Rotated | None = None
 
     def read(self, max_bytes: int = READ_CHUNK) -> Iterator[Batch]:
         """Batches of new events; save each batch's position before the next."""
+        yield from self._drain_rotated(max_bytes)
         try:
             current = os.stat(self.path)
         except FileNotFoundError:
@@ -74,7 +87,8 @@ class EveTail:
         if saved and saved.inode != current.st_ino:
             rotated = self._rotated_file(saved.inode)
             if rotated is not None:
-                yield from self._read_file(rotated, saved, max_bytes, final=True)
+                end = yield from self._read_file(rotated, saved, max_bytes, final=True)
+                self._rotated = _Rotated(saved.inode, end, time.monotonic())
             saved = None
         if saved and (current.st_size < saved.offset or not same_beginning(self.path, saved)):
             log.warning("suricata.log_truncated", extra={"path": str(self.path)})
@@ -82,19 +96,43 @@ class EveTail:
         start = saved or Position(current.st_ino, 0)
         yield from self._read_file(self.path, start, max_bytes, final=False)
 
+    def _drain_rotated(self, max_bytes: int) -> Iterator[Batch]:
+        """Lines written to the rotated file after we moved on: logrotate's `create`
+        makes the new file before Suricata reopens its log on the HUP, and Suricata
+        writes to the old one until then. Read until it has been quiet a while.
+
+        The batches carry the live file's position, so a restart resumes there;
+        what a restart in that window would still miss is the old file's tail.
+        """
+        old, live = self._rotated, self.position
+        if old is None or live is None or live.inode == old.inode:
+            return  # nothing rotated, or the new file is still empty: read() handles it
+        path = self._rotated_file(old.inode, expected=False)
+        if path is None or os.stat(path).st_size <= old.offset:
+            if path is None or time.monotonic() - old.quiet_since > ROTATED_QUIET_SECONDS:
+                self._rotated = None
+            return
+        start = Position(old.inode, old.offset)
+        for batch in self._read_file(path, start, max_bytes, final=True):
+            old.offset = batch.position.offset
+            self.position = live
+            yield Batch(batch.events, batch.malformed, live)
+        old.quiet_since = time.monotonic()
+
     def _read_file(self, path: Path, start: Position, max_bytes: int,
-                   final: bool) -> Iterator[Batch]:  # fmt: skip
+                   final: bool) -> Generator[Batch, None, int]:  # fmt: skip
+        """Batches from `start` to the last complete line; returns the offset reached."""
         offset = start.offset
         with open(path, "rb") as handle:
             handle.seek(offset)
             while True:
                 chunk = handle.read(max_bytes)
                 if not chunk:
-                    return
+                    return offset
                 complete = chunk.rfind(b"\n") + 1
                 if complete == 0:
                     if len(chunk) < max_bytes:
-                        return  # a line still being written: wait for its newline
+                        return offset  # a line still being written: wait for its newline
                     complete = len(chunk)  # one line longer than a chunk: take it whole
                 events, malformed = _parse(chunk[:complete])
                 offset += complete
@@ -103,14 +141,15 @@ class EveTail:
                 self.position = position
                 yield Batch(events, malformed, position)
 
-    def _rotated_file(self, inode: int) -> Path | None:
+    def _rotated_file(self, inode: int, expected: bool = True) -> Path | None:
         for candidate in sorted(self.path.parent.glob(self.path.name + "*")):
             try:
                 if candidate != self.path and os.stat(candidate).st_ino == inode:
                     return candidate
             except FileNotFoundError:
                 continue
-        log.warning("suricata.rotated_file_gone", extra={"path": str(self.path)})
+        if expected:
+            log.warning("suricata.rotated_file_gone", extra={"path": str(self.path)})
         return None
 
 

@@ -98,3 +98,28 @@ def test_a_file_truncated_and_refilled_while_down_is_read_from_its_start(tmp_pat
     after = EveTail(log, batch.position)
     events = [event for b in after.read() for event in b.events]
     assert [event["n"] for event in events] == [10, 11, 12, 13, 14]
+
+
+def test_lines_written_to_the_rotated_file_after_the_switch_are_read_once(tmp_path):
+    """logrotate's `create` makes the new file before Suricata's HUP: Suricata goes
+    on writing to the renamed file for a moment, after we have moved to the new one."""
+    log = tmp_path / "eve.json"
+    log.write_text('{"n": 1}\n')
+    tail = EveTail(log)
+    seen = [e["n"] for b in tail.read() for e in b.events]
+
+    os.rename(log, tmp_path / "eve.json.1")
+    log.write_text("")  # created empty, as `create` does
+    seen += [e["n"] for b in tail.read() for e in b.events]
+    with open(tmp_path / "eve.json.1", "a") as old:
+        old.write('{"n": 2}\n')  # Suricata, not yet reopened
+    seen += [e["n"] for b in tail.read() for e in b.events]
+    log.write_text('{"n": 3}\n')  # reopened after the HUP
+    seen += [e["n"] for b in tail.read() for e in b.events]
+    with open(tmp_path / "eve.json.1", "a") as old:
+        old.write('{"n": 4}\n')  # a last buffered line flushed late
+    seen += [e["n"] for b in tail.read() for e in b.events]
+    seen += [e["n"] for b in tail.read() for e in b.events]
+
+    assert seen == [1, 2, 3, 4]
+    assert tail.position.inode == os.stat(log).st_ino  # saved positions stay on the live file
