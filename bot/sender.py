@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_SECONDS = 1.0
 DRAIN_PAGE = 50
 REFRESH_SPACING = timedelta(seconds=2)
+TOKEN_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired",
+                "account_inactive"}  # fmt: skip
+TOKEN_RETRY = timedelta(minutes=5)
 
 # Called in the transaction that marks a message sent, with its dedup_key and
 # the channel and ts Slack gave it.
@@ -103,6 +106,11 @@ class OutboxSender:
             code = error.response.get("error") or f"HTTP {error.response.status_code}"
             if is_temporary(error):
                 return self._postpone(item, code, retry_after_seconds(error))
+            if code in TOKEN_ERRORS:
+                # Every message would fail the same way: keep them all until a person
+                # fixes the token, instead of failing the whole outbox in one pass.
+                log.error("outbox.token_refused", extra={"error": code})
+                return self._postpone(item, code, TOKEN_RETRY.total_seconds())
             self._fail(item, code)
             return True
         except Exception as error:

@@ -156,3 +156,16 @@ def test_a_failing_hook_does_not_send_the_message_twice(tmp_path):
     assert len(slack.sent) == 1
     row = next(store.db["outbox"].rows)
     assert row["status"] == "sent" and row["attempts"] == 1
+
+
+def test_a_refused_token_keeps_every_message_for_later(tmp_path):
+    store = Store(tmp_path / "w.db")
+    _queue(store, "D1", "D2", "D3")
+
+    sent = OutboxSender(store, FakeSlack(_error(200, "token_revoked"))).drain()
+
+    assert sent == 0
+    statuses = [row["status"] for row in store.db["outbox"].rows]
+    assert statuses == ["pending", "pending", "pending"]
+    first = next(store.db["outbox"].rows)
+    assert first["last_error"] == "token_revoked" and first["next_attempt_at"] > first["created_at"]
