@@ -10,6 +10,7 @@ comes first.
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
 
@@ -87,6 +88,18 @@ class SlackIncidentNotifier:
         for event in rows.events(db, incident_id):
             self._thread(db, incident, event)
         self.changed(db, incident)
+
+    def repair_cards(self, db: Database) -> int:
+        """Cards Slack took whose hook failed (their place unknown): run it again from
+        the answer the outbox kept, or the incident would never get its thread."""
+        orphans = db.execute(
+            """SELECT o.dedup_key, o.response FROM outbox o JOIN incidents i
+               ON o.dedup_key = 'incident-card:' || i.id
+               WHERE o.status = 'sent' AND i.card_ts IS NULL"""
+        ).fetchall()
+        for dedup_key, response in orphans:
+            self.card_posted(db, dedup_key, json.loads(response))
+        return len(orphans)
 
     def _thread(self, db: Database, incident: dict, event: dict) -> None:
         payload = {"channel": incident["card_channel"], "thread_ts": incident["card_ts"],

@@ -35,7 +35,7 @@ from bot.drive import DriveScanJob, findings_workflow, google_workspace
 from bot.findings_notifier import SlackFindingsNotifier
 from bot.grants_setup import grants_workflow
 from bot.ids_follower import IdsFollower
-from bot.incidents_notifier import CARD_HOOK
+from bot.incidents_notifier import CARD_HOOK, SlackIncidentNotifier
 from bot.incidents_setup import incident_actions, incident_notifier, incidents_workflow
 from bot.policy import Policy
 from bot.scheduler import Job, Scheduler
@@ -89,7 +89,7 @@ def run(settings: Settings, policy: Policy) -> int:
     warden.incident_actions = incident_actions(
         settings, policy, store, warden.people, warden.incidents, stop
     )
-    scheduler = Scheduler(store, scheduled_jobs(warden))
+    scheduler = Scheduler(store, scheduled_jobs(warden, incident_cards))
     follower = _ids_follower(warden)
 
     _audit_process(store, "process.started", settings, policy_hash)
@@ -164,7 +164,7 @@ def _ids_follower(warden: Warden) -> IdsFollower | None:
     return IdsFollower(warden.store, warden.incidents, eve_path, after_batch)
 
 
-def scheduled_jobs(warden: Warden) -> list[Job]:
+def scheduled_jobs(warden: Warden, cards: SlackIncidentNotifier | None = None) -> list[Job]:
     def forget_old_deliveries() -> None:
         with warden.store.transaction() as db:
             deliveries.forget_older_than(db, utcnow() - DELIVERY_MEMORY)
@@ -188,7 +188,7 @@ def scheduled_jobs(warden: Warden) -> list[Job]:
     if warden.grants is not None:
         jobs.append(Job("grants-sweep", GRANTS_SWEEP, lambda: sweep_grants(warden)))
     if warden.incidents is not None:
-        jobs.append(Job("incident-tasks", REMINDER_SWEEP, lambda: follow_up(warden)))
+        jobs.append(Job("incident-tasks", REMINDER_SWEEP, lambda: follow_up(warden, cards)))
         jobs.append(Job("incident-effects", GRANTS_SWEEP, warden.incident_actions.sweep))
         jobs.append(Job("weekly-digest", timedelta(hours=1), lambda: digest(warden)))
     return jobs
@@ -199,7 +199,10 @@ def digest(warden: Warden) -> None:
         warden.sender.wake()
 
 
-def follow_up(warden: Warden) -> None:
+def follow_up(warden: Warden, cards: SlackIncidentNotifier | None) -> None:
+    if cards is not None:
+        with warden.store.transaction() as db:
+            cards.repair_cards(db)
     warden.incidents.tasks.remind()
     warden.incidents.enrich_missed(warden.enrichment.submit, warden.sender.wake)
     warden.sender.wake()

@@ -44,3 +44,23 @@ def test_a_noisy_signature_keeps_one_pending_card_update_with_the_latest_count(t
         updates = pending(store, "chat.update")
         assert len(updates) == 1
         assert "*Alerts*\n101 " in json.dumps(updates[0]["blocks"]).replace("\\n", "\n")
+
+
+def test_a_card_whose_hook_failed_is_repaired_from_the_kept_answer(tmp_path):
+    with Store(tmp_path / "w.db") as store:
+        notifier = SlackIncidentNotifier("#security", Capabilities())
+        rules = IncidentPolicy(["other"], timedelta(hours=1), 2, [timedelta(days=1)])
+        incidents = IncidentsWorkflow(store, notifier, rules, lambda: ["USAM"])
+        [incident_id] = incidents.ingest([recorded_alert(2024833)])["opened"]
+        with store.transaction() as db:  # sent, but the hook never recorded where
+            db.execute("""UPDATE outbox SET status = 'sent', response = ?
+                          WHERE dedup_key = ?""",
+                       [json.dumps({"channel": "C1", "ts": "1.1"}),
+                        f"incident-card:{incident_id}"])  # fmt: skip
+
+        with store.transaction() as db:
+            assert notifier.repair_cards(db) == 1
+            assert notifier.repair_cards(db) == 0
+
+        threaded = [p for p in pending(store, "chat.postMessage") if p.get("thread_ts") == "1.1"]
+        assert threaded, "the timeline so far goes to the card's thread"
