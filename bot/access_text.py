@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.durations import parse_duration
+from workflows.indicators import DRIVE_URL
 
 DRIVE_ROLES = ("reader", "commenter", "writer")
 GITHUB_ROLES = ("pull", "triage", "push")
@@ -26,9 +27,6 @@ ROLE_WORDS = {
 
 # Slack wraps links and emails it recognises: <https://x|label>, <mailto:a@b|a@b>.
 _SLACK_LINK = re.compile(r"<(?:mailto:)?([^>|]+)(?:\|[^>]*)?>")
-_DRIVE_URL = re.compile(
-    r"https?://(?:docs|drive)\.google\.com/\S*?(?:/d/|[?&]id=)([A-Za-z0-9_-]{10,})"
-)
 _DRIVE_ID = re.compile(r"^[A-Za-z0-9_-]{25,}$")
 _GITHUB_URL = re.compile(r"https?://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?$")
 _REPO = re.compile(r"^[A-Za-z0-9-]{1,39}/[\w.-]{1,100}$")
@@ -110,7 +108,7 @@ def _read_loose(word: str, request: AccessText) -> None:
 
 
 def _resource(word: str, request: AccessText) -> bool:
-    for pattern, kind in ((_DRIVE_URL, "drive"), (_GITHUB_URL, "github")):
+    for pattern, kind in ((DRIVE_URL, "drive"), (_GITHUB_URL, "github")):
         match = pattern.search(word)
         if match:
             request.kind, request.resource = kind, match.group(1)

@@ -31,13 +31,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import requests
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+
+from integrations.http_retry import RetryPolicy, TemporaryAnswer, is_temporary_status, json_body
 
 log = logging.getLogger(__name__)
 
@@ -108,66 +103,9 @@ class Provider(Protocol):
 # -- retries -----------------------------------------------------------------
 
 
-class _TemporaryAnswer(Exception):
-    """A 429 or 5xx: worth asking again, after `retry_after` seconds if given."""
-
-    def __init__(self, response: requests.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-        self.status = response.status_code
-        self.retry_after = _retry_after(response)
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(float(response.headers["Retry-After"]), 0.0)
-    except (KeyError, ValueError):
-        return None  # absent, or an HTTP date: back off instead
-
-
-def _is_temporary(error: BaseException) -> bool:
-    if isinstance(error, _TemporaryAnswer):
-        return error.retry_after is None or error.retry_after <= MAX_RETRY_AFTER_SECONDS
-    return isinstance(error, requests.ConnectionError | requests.Timeout)
-
-
-class _wait_as_asked:
-    """Retry-After when the provider gave one, exponential backoff otherwise."""
-
-    def __init__(self) -> None:
-        self._backoff = wait_exponential_jitter(
-            multiplier=FIRST_BACKOFF_SECONDS, max=MAX_BACKOFF_SECONDS, jitter=FIRST_BACKOFF_SECONDS
-        )
-
-    def __call__(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _TemporaryAnswer) and error.retry_after is not None:
-            return error.retry_after
-        return self._backoff(state)
-
-
-def _retrying(stop: threading.Event, provider: str) -> Retrying:
-    def log_retry(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "intel.retry",
-            extra={
-                "provider": provider,
-                "attempt": state.attempt_number,
-                "status": getattr(error, "status", None),
-                "error": type(error).__name__,
-                "wait_seconds": round(state.upcoming_sleep, 2),
-            },
-        )
-
-    return Retrying(
-        retry=retry_if_exception(_is_temporary),
-        wait=_wait_as_asked(),
-        stop=stop_after_attempt(ATTEMPTS) | (lambda state: stop.is_set()),
-        sleep=stop.wait,
-        before_sleep=log_retry,
-        reraise=True,
-    )
+RETRY = RetryPolicy(attempts=ATTEMPTS, first_backoff=FIRST_BACKOFF_SECONDS,
+                    max_backoff=MAX_BACKOFF_SECONDS, max_retry_after=MAX_RETRY_AFTER_SECONDS,
+                    give_up_on_longer_wait=True)
 
 
 # -- the HTTP side both providers share -------------------------------------------
@@ -197,12 +135,12 @@ class _JsonApi:
     def _get(self, path: str, params: dict[str, Any] | None = None) -> requests.Response:
         """The provider's final answer (2xx or 4xx) to GET `path`."""
         try:
-            for attempt in _retrying(self._stop, self.name):
+            for attempt in RETRY.retrying(self._stop, "intel.retry", provider=self.name):
                 if attempt.retry_state.attempt_number > 1 and self._stop.is_set():
                     raise ProviderUnavailable(self.name, "lookup stopped: Warden is shutting down")
                 with attempt:
                     return self._get_once(path, params)
-        except _TemporaryAnswer as error:
+        except TemporaryAnswer as error:
             raise ProviderUnavailable(self.name, self._why_unavailable(error)) from error
         except requests.RequestException as error:
             reason = f"could not be reached ({type(error).__name__}); is the network up?"
@@ -211,11 +149,11 @@ class _JsonApi:
 
     def _get_once(self, path: str, params: dict[str, Any] | None) -> requests.Response:
         response = self._session.get(self._base_url + path, params=params, timeout=self._timeout)
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _TemporaryAnswer(response)
+        if is_temporary_status(response.status_code):
+            raise TemporaryAnswer(response)
         return response
 
-    def _why_unavailable(self, error: _TemporaryAnswer) -> str:
+    def _why_unavailable(self, error: TemporaryAnswer) -> str:
         detail = self._error_detail(error.response)
         if error.status != 429:
             return f"is unavailable (HTTP {error.status}: {detail}); try again later"
@@ -244,14 +182,6 @@ class _JsonApi:
 
     def _error_detail(self, response: requests.Response) -> str:
         raise NotImplementedError
-
-
-def _json_or_empty(response: requests.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _duration(seconds: float) -> str:
@@ -303,7 +233,7 @@ class AbuseIPDB(_JsonApi):
         return Verdict(self.name, value, malicious, _abuse_summary(data, score), link)
 
     def _error_detail(self, response: requests.Response) -> str:
-        errors = _json_or_empty(response).get("errors")
+        errors = json_body(response).get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             return str(errors[0].get("detail") or response.reason)
         return response.reason or "no details"
@@ -376,12 +306,12 @@ class VirusTotal(_JsonApi):
         code = _error_code(response)
         if code is None:
             return response.reason or "no details"
-        return f"{code}: {_json_or_empty(response)['error'].get('message')}"
+        return f"{code}: {json_body(response)['error'].get('message')}"
 
 
 def _error_code(response: requests.Response) -> str | None:
     """VirusTotal's error code, such as NotFoundError; None when the body has none."""
-    error = _json_or_empty(response).get("error")
+    error = json_body(response).get("error")
     return str(error.get("code")) if isinstance(error, dict) else None
 
 

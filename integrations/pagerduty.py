@@ -18,13 +18,8 @@ import threading
 from typing import Any
 
 import requests
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+
+from integrations.http_retry import RetryPolicy, TemporaryAnswer, is_temporary_status, json_body
 
 log = logging.getLogger(__name__)
 
@@ -51,66 +46,8 @@ class PagerDutyError(Exception):
         self.errors = errors or []
 
 
-class _Temporary(Exception):
-    """A 429 or 5xx: the same event may well be accepted later."""
-
-    def __init__(self, status: int, retry_after: float | None) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-
-_UNREACHABLE = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,  # the connection broke mid-answer
-)
-
-
-def is_temporary(error: BaseException) -> bool:
-    return isinstance(error, (_Temporary, *_UNREACHABLE))
-
-
-class _wait_retry_after:
-    """Wait as long as a Retry-After asks, else back off exponentially with jitter."""
-
-    def __init__(self) -> None:
-        self._backoff = wait_exponential_jitter(multiplier=0.5, max=30, jitter=0.5)
-
-    def __call__(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Temporary) and error.retry_after is not None:
-            return error.retry_after
-        return self._backoff(state)
-
-
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    log.warning(
-        "pagerduty.retry",
-        extra={
-            "attempt": state.attempt_number,
-            "status": getattr(error, "status", None),
-            "error": type(error).__name__,
-            "wait_seconds": round(state.upcoming_sleep, 2),
-        },
-    )
-
-
-def pagerduty_retrying(stop: threading.Event, attempts: int = ATTEMPTS) -> Retrying:
-    """A Retrying for one event.
-
-    A set `stop` cuts the current wait short; the attempt that follows is the
-    last, so a process that is stopping makes one more try and never waits.
-    """
-    return Retrying(
-        retry=retry_if_exception(is_temporary),
-        wait=_wait_retry_after(),
-        stop=stop_after_attempt(attempts) | (lambda state: stop.is_set()),
-        sleep=stop.wait,
-        before_sleep=_log_retry,
-        reraise=True,
-    )
+RETRY = RetryPolicy(attempts=ATTEMPTS, first_backoff=0.5, max_backoff=30.0,
+                    max_retry_after=MAX_RETRY_AFTER_SECONDS, give_up_on_longer_wait=False)
 
 
 class PagerDuty:
@@ -159,10 +96,10 @@ class PagerDuty:
         event = {"routing_key": self._routing_key, "event_action": action,
                  "dedup_key": dedup_key, **fields}
         try:
-            for attempt in pagerduty_retrying(self._stop):
+            for attempt in RETRY.retrying(self._stop, "pagerduty.retry"):
                 with attempt:
                     answer = self._post(event)
-        except _Temporary as error:
+        except TemporaryAnswer as error:
             raise PagerDutyError(f"PagerDuty kept answering {error} to {action}; "
                                  "gave up retrying", status=error.status) from error
         except requests.RequestException as error:
@@ -174,11 +111,11 @@ class PagerDuty:
     def _post(self, event: Json) -> Json:
         response = self._session.post(self._events_url, json=event, timeout=self._timeout)
         status = response.status_code
-        if status == 429 or status >= 500:
-            raise _Temporary(status, _retry_after(response))
+        if is_temporary_status(status):
+            raise TemporaryAnswer(response)
         if not 200 <= status < 300:
             raise _refusal(response)
-        return _json(response)
+        return json_body(response)
 
 
 def _fit(summary: str) -> str:
@@ -195,24 +132,8 @@ def _check_dedup_key(dedup_key: str) -> None:
         raise ValueError(f"dedup_key is at most {MAX_DEDUP_KEY_CHARS} characters")
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        seconds = float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
-
-
-def _json(response: requests.Response) -> Json:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _refusal(response: requests.Response) -> PagerDutyError:
-    body = _json(response)
+    body = json_body(response)
     message = body.get("message") or response.reason or "refused"
     listed = body.get("errors")
     errors = [str(error) for error in listed] if isinstance(listed, list) else []

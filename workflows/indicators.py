@@ -62,8 +62,10 @@ def _standalone_domains(by_kind: dict[str, list[str]]) -> list[str]:
     return [domain for domain in by_kind["domain"] if domain.lower() not in covered]
 
 
-_DRIVE_FILE = re.compile(
-    r"https?://(?:docs|drive)\.google\.com/\S*?(?:/d/|[?&]id=)([A-Za-z0-9_-]{10,100})(?![A-Za-z0-9_-])"
+# A Drive file's id in its link (/d/ID or ?id=ID); real ids are 25 to 44 characters.
+DRIVE_URL = re.compile(
+    r"https?://(?:docs|drive)\.google\.com/\S*?(?:/d/|[?&]id=)"
+    r"([A-Za-z0-9_-]{10,100})(?![A-Za-z0-9_-])"
 )
 
 
@@ -71,7 +73,7 @@ def drive_files(incident: dict, indicators: list[dict]) -> list[str]:
     """Drive file ids an incident points at: in its link or its URL indicators."""
     urls = [item["value"] for item in indicators if item["kind"] == "url"]
     urls.append(incident["link"] or "")
-    found = [match.group(1) for url in urls for match in _DRIVE_FILE.finditer(url)]
+    found = [match.group(1) for url in urls for match in DRIVE_URL.finditer(url)]
     return list(dict.fromkeys(found))
 
 

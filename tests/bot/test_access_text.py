@@ -41,7 +41,10 @@ def test_slack_formatted_links_and_a_dm_phrasing():
 
 @pytest.mark.parametrize(
     ("text", "problem"),
-    [("acme/web to bob for soon", "“soon”"), ("acme/web to bob as owner", "“owner” is not a role")],
+    [
+        ("acme/web to bob for soon", "“soon”"),
+        ("acme/web to bob as owner", "“owner” is not a role"),
+    ],
 )
 def test_what_cannot_be_read_is_said(text, problem):
     """A duration or role that cannot be understood is named, not silently dropped."""

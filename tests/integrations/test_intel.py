@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -30,8 +31,8 @@ EICAR_MD5 = "44d88612fea8a8f36de82e1278abb02f"
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries without Retry-After back off in milliseconds, not seconds."""
-    monkeypatch.setattr(intel, "FIRST_BACKOFF_SECONDS", 0.01)
-    monkeypatch.setattr(intel, "MAX_BACKOFF_SECONDS", 0.02)
+    quick = dataclasses.replace(intel.RETRY, first_backoff=0.01, max_backoff=0.02)
+    monkeypatch.setattr(intel, "RETRY", quick)
 
 
 @pytest.fixture
