@@ -262,14 +262,6 @@ def _age(iso: str) -> str:
     return f"{int(seconds // 86400)} d"
 
 
-def event_text(event: dict) -> str:
-    return f"{_when_short(event)} {event['detail']}"
-
-
-def _when_short(event: dict) -> str:
-    return f"`{from_iso(event['at']).strftime('%H:%M')}`" if event.get("at") else "•"
-
-
 def _when(iso: str | None) -> str:
     return from_iso(iso).strftime("%a %d %b %H:%M UTC") if iso else "—"
 

@@ -77,9 +77,7 @@ def _register_reports(app: App, steps: Steps) -> None:
             open_report_form(warden, body, client)
             return
         ack(text="Thanks, opening an incident…")
-        kinds = warden.policy.incidents.kinds
-        kind = "other" if "other" in kinds else kinds[-1]
-        report = workflow.Report(kind, text, body["user_id"], "command")
+        report = workflow.Report(None, text, body["user_id"], "command")
 
         def open_incident() -> None:
             incident = translated(lambda: incidents.report(report))

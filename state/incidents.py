@@ -95,12 +95,6 @@ def reported_by(db: Database, reporter: str, limit: int = 10) -> list[dict[str, 
     ))  # fmt: skip
 
 
-def opened_since(db: Database, since: datetime) -> list[dict[str, Any]]:
-    return _rows(db.execute(
-        "SELECT * FROM incidents WHERE opened_at >= ? ORDER BY id", [to_iso(since)]
-    ))  # fmt: skip
-
-
 # -- indicators ----------------------------------------------------------------
 
 
@@ -148,11 +142,11 @@ def events(db: Database, incident_id: int) -> list[dict[str, Any]]:
     ))  # fmt: skip
 
 
-def events_without_ticket_comment(db: Database, incident_id: int, after_id: int) -> list[dict]:
+def events_without_ticket_comment(db: Database, incident_id: int) -> list[dict]:
     return _rows(db.execute(
-        """SELECT * FROM incident_events WHERE incident_id = ? AND id > ?
+        """SELECT * FROM incident_events WHERE incident_id = ?
            AND ticket_comment_id IS NULL ORDER BY id""",
-        [incident_id, after_id],
+        [incident_id],
     ))  # fmt: skip
 
 
@@ -201,13 +195,6 @@ def overdue_tasks(db: Database, now: datetime) -> list[dict[str, Any]]:
         """SELECT * FROM incident_tasks WHERE status = 'open' AND escalated_at IS NULL
            AND due_at <= ? ORDER BY id""",
         [to_iso(now)],
-    ))  # fmt: skip
-
-
-def open_tasks_of(db: Database, owner: str) -> list[dict[str, Any]]:
-    return _rows(db.execute(
-        "SELECT * FROM incident_tasks WHERE owner = ? AND status = 'open' ORDER BY due_at",
-        [owner],
     ))  # fmt: skip
 
 

@@ -22,7 +22,7 @@ class Invalid(Exception):
 
 @dataclass(frozen=True)
 class Report:
-    kind: str
+    kind: str | None  # None: the policy's catch-all kind
     description: str
     reporter: str  # Slack user id
     source: str  # command, modal or shortcut

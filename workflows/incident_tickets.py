@@ -84,7 +84,7 @@ class TicketDesk:
                     {"repository": self._repository, "number": ticket.number},
                 )  # fmt: skip
                 # The body told the timeline so far; the ticket needs no note of itself.
-                for event in rows.events_without_ticket_comment(db, incident_id, 0):
+                for event in rows.events_without_ticket_comment(db, incident_id):
                     rows.set_ticket_comment(db, event["id"], 0)
                 return incident
 
@@ -98,7 +98,7 @@ class TicketDesk:
                 return 0
             repo, number = incident["ticket_repo"], incident["ticket_number"]
             posted = 0
-            for event in rows.events_without_ticket_comment(self._store.db, incident_id, 0):
+            for event in rows.events_without_ticket_comment(self._store.db, incident_id):
                 comment_id = self._tickets.comment_on_ticket(repo, number, ticket_comment(event))
                 with self._store.transaction() as db:
                     rows.set_ticket_comment(db, event["id"], comment_id)

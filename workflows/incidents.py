@@ -146,10 +146,15 @@ class IncidentsWorkflow:
         cursors.put(db, ROTATION_CURSOR, analysts[index])
         return analysts[index]
 
-    def _known_kind(self, kind: str) -> str:
-        wanted = (kind or "other").strip().lower()
-        if wanted not in self._policy.kinds:
-            raise Invalid(f"Unknown kind {kind!r}; choose one of: {', '.join(self._policy.kinds)}.")
+    def _known_kind(self, kind: str | None) -> str:
+        """The kind asked for; a report without one (a bare `/securityalert`) is
+        "other", or the policy's last kind when it has no "other"."""
+        kinds = self._policy.kinds
+        if not kind:
+            return "other" if "other" in kinds else kinds[-1]
+        wanted = kind.strip().lower()
+        if wanted not in kinds:
+            raise Invalid(f"Unknown kind {kind!r}; choose one of: {', '.join(kinds)}.")
         return wanted
 
     # -- enrichment ------------------------------------------------------------
