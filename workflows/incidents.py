@@ -163,8 +163,7 @@ class IncidentsWorkflow:
         """Ask the online providers about every indicator; notes say which failed."""
         if actor is not None:
             self.require_analyst(actor)
-        with self._store.transaction() as db:
-            found = rows.indicators(db, incident_id)
+        found = rows.indicators(self._store.db, incident_id)  # a read: no write lock
         notes: list[str] = []
         results = []
         for item in found:
